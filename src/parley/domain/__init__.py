@@ -1,0 +1,1 @@
+"""Entities, value objects and domain errors. Pure Python: imports nothing but the standard library."""
