@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 (async) persistence, the same code on SQLite and PostgreSQL."""

@@ -1,0 +1,91 @@
+"""Users in SQL."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parley.adapters.sql.errors import conflict_from
+from parley.adapters.sql.tables import instance_flags, users
+from parley.domain.users import Role, Tier, User, UserStatus, normalize_email
+
+FIRST_ADMIN_FLAG = "first_admin_claimed"
+
+
+def user_from_row(row: Row[Any]) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        username=row.username,
+        password_hash=row.password_hash,
+        role=Role(row.role),
+        tier=Tier(row.tier),
+        status=UserStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        last_login_at=row.last_login_at,
+    )
+
+
+def user_values(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "username": user.username,
+        "password_hash": user.password_hash,
+        "role": user.role.value,
+        "tier": user.tier.value,
+        "status": user.status.value,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+        "last_login_at": user.last_login_at,
+    }
+
+
+class SqlUserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, user: User) -> None:
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(insert(users).values(id=user.id, **user_values(user)))
+        except IntegrityError as error:
+            raise conflict_from(error) from error
+
+    async def get(self, user_id: UUID) -> User | None:
+        row = (await self._session.execute(select(users).where(users.c.id == user_id))).first()
+        return user_from_row(row) if row else None
+
+    async def get_by_login(self, login: str) -> User | None:
+        login = login.strip()
+        query = select(users).where(
+            or_(
+                users.c.email == normalize_email(login),
+                func.lower(users.c.username) == login.lower(),
+            )
+        )
+        row = (await self._session.execute(query)).first()
+        return user_from_row(row) if row else None
+
+    async def update(self, user: User) -> None:
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(
+                    update(users).where(users.c.id == user.id).values(**user_values(user))
+                )
+        except IntegrityError as error:
+            raise conflict_from(error) from error
+
+    async def claim_first_admin(self) -> bool:
+        # A unique flag row: the inserting transaction wins; a racing one blocks on the key
+        # (PostgreSQL) or the database lock (SQLite) and then finds it taken.
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(insert(instance_flags).values(name=FIRST_ADMIN_FLAG))
+        except IntegrityError:
+            return False
+        return True

@@ -1,0 +1,109 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations are written against it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    func,
+)
+
+from parley.adapters.sql.types import JSONType, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+instance_flags = Table(
+    "instance_flags",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("set_at", UTCDateTime(), nullable=False, server_default=func.current_timestamp()),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("username", String(64), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("tier", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("last_login_at", UTCDateTime()),
+)
+Index("uq_users_username_lower", func.lower(users.c.username), unique=True)
+
+auth_sessions = Table(
+    "auth_sessions",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_activity_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+    Column("ip_address", String(64)),
+    Column("user_agent", String(512)),
+    Index("ix_auth_sessions_user_id_revoked_at", "user_id", "revoked_at"),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column(
+        "session_id", Uuid(), ForeignKey("auth_sessions.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime()),
+    Index("ix_refresh_tokens_session_id", "session_id"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime()),
+    Column("last_used_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+    Index("ix_api_keys_user_id", "user_id"),
+)
+
+audit_logs = Table(
+    "audit_logs",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor_id", Uuid()),
+    Column("actor_ip", String(64)),
+    Column("action", String(100), nullable=False),
+    Column("target_type", String(50)),
+    Column("target_id", String(100)),
+    Column("outcome", String(16), nullable=False),
+    Column("details", JSONType, nullable=False),
+    Index("ix_audit_logs_at_id", "at", "id"),
+    Index("ix_audit_logs_actor_id_at", "actor_id", "at"),
+    Index("ix_audit_logs_action_at", "action", "at"),
+)

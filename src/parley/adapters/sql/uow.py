@@ -1,0 +1,57 @@
+"""The SQL unit of work: one AsyncSession, one transaction, repositories bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from parley.adapters.sql.repositories.audit import SqlAuditLog
+from parley.adapters.sql.repositories.identity import (
+    SqlApiKeyRepository,
+    SqlRefreshTokenRepository,
+    SqlSessionRepository,
+)
+from parley.adapters.sql.repositories.users import SqlUserRepository
+from parley.application.ports.audit import AuditLog
+from parley.application.ports.identity import (
+    ApiKeyRepository,
+    RefreshTokenRepository,
+    SessionRepository,
+    UserRepository,
+)
+
+
+class SqlUnitOfWork:
+    users: UserRepository
+    sessions: SessionRepository
+    refresh_tokens: RefreshTokenRepository
+    api_keys: ApiKeyRepository
+    audit: AuditLog
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    async def __aenter__(self) -> Self:
+        self._session = self._session_factory()
+        self.users = SqlUserRepository(self._session)
+        self.sessions = SqlSessionRepository(self._session)
+        self.refresh_tokens = SqlRefreshTokenRepository(self._session)
+        self.api_keys = SqlApiKeyRepository(self._session)
+        self.audit = SqlAuditLog(self._session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self._session.rollback()
+        finally:
+            await self._session.close()
+
+    async def commit(self) -> None:
+        await self._session.commit()

@@ -1,0 +1,45 @@
+"""The FastAPI app factory. The services come from a lifespan the caller supplies (the
+composition root in production, a test's own container in tests)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+
+from parley import __version__
+from parley.api.errors import install_error_handlers
+from parley.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from parley.api.routers import api_keys, auth, health, me
+from parley.application.services import Services
+from parley.settings import Settings
+
+ServicesLifespan = Callable[[], AbstractAsyncContextManager[Services]]
+
+
+def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with services_lifespan() as services:
+            app.state.services = services
+            yield
+
+    app = FastAPI(
+        title="Parley",
+        version=__version__,
+        summary="A self-hosted, multi-user LLM chat gateway",
+        lifespan=lifespan,
+    )
+    app.state.trust_proxy_headers = settings.trust_proxy_headers
+    install_error_handlers(app)
+    for module in (health, auth, me, api_keys):
+        app.include_router(module.router)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_request_body_bytes,
+        exempt_prefixes=("/v1/files",),
+    )
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,131 @@
+"""The cached state behind every authenticated request.
+
+Each request's credential is resolved against this cache, not the database: one entry per
+session, API key and user, loaded from the database on a miss. Population uses "add if
+absent" while revocations and user changes write their new state over whatever is cached, so
+a lookup that read the database just before a revocation cannot put the old state back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from parley.application.ports.cache import Cache
+from parley.application.ports.unit_of_work import UnitOfWorkFactory
+from parley.domain.identity import ApiKey, AuthSession
+from parley.domain.users import Role, Tier, User, UserStatus
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    user_id: UUID
+    active: bool
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class UserState:
+    role: Role
+    tier: Tier
+    status: UserStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyState:
+    id: UUID
+    user_id: UUID
+    active: bool
+    expires_at: float | None
+
+
+def _ts(moment: datetime | None) -> float | None:
+    return moment.timestamp() if moment is not None else None
+
+
+def session_state(session: AuthSession) -> dict[str, Any]:
+    return {
+        "user_id": str(session.user_id),
+        "active": session.revoked_at is None,
+        "expires_at": session.expires_at.timestamp(),
+    }
+
+
+def user_state(user: User) -> dict[str, Any]:
+    return {"role": user.role.value, "tier": user.tier.value, "status": user.status.value}
+
+
+def api_key_state(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": str(key.id),
+        "user_id": str(key.user_id),
+        "active": key.revoked_at is None,
+        "expires_at": _ts(key.expires_at),
+    }
+
+
+_MISSING: dict[str, Any] = {"missing": True}
+
+
+class AuthStateCache:
+    def __init__(self, cache: Cache, uow_factory: UnitOfWorkFactory, ttl_seconds: float) -> None:
+        self._cache = cache
+        self._uow_factory = uow_factory
+        self._ttl = ttl_seconds
+
+    # --- reads -----------------------------------------------------------------------------
+
+    async def session(self, session_id: UUID) -> SessionState | None:
+        key = f"auth:session:{session_id}"
+        raw = await self._cache.get(key)
+        if raw is None:
+            async with self._uow_factory() as uow:
+                found = await uow.sessions.get(session_id)
+            raw = session_state(found) if found else _MISSING
+            await self._cache.add(key, raw, self._ttl)
+        if raw.get("missing"):
+            return None
+        return SessionState(UUID(raw["user_id"]), bool(raw["active"]), float(raw["expires_at"]))
+
+    async def user(self, user_id: UUID) -> UserState | None:
+        key = f"auth:user:{user_id}"
+        raw = await self._cache.get(key)
+        if raw is None:
+            async with self._uow_factory() as uow:
+                found = await uow.users.get(user_id)
+            raw = user_state(found) if found else _MISSING
+            await self._cache.add(key, raw, self._ttl)
+        if raw.get("missing"):
+            return None
+        return UserState(Role(raw["role"]), Tier(raw["tier"]), UserStatus(raw["status"]))
+
+    async def api_key(self, key_hash: str) -> ApiKeyState | None:
+        key = f"auth:apikey:{key_hash}"
+        raw = await self._cache.get(key)
+        if raw is None:
+            async with self._uow_factory() as uow:
+                found = await uow.api_keys.get_by_hash(key_hash)
+            raw = api_key_state(found) if found else _MISSING
+            await self._cache.add(key, raw, self._ttl)
+        if raw.get("missing"):
+            return None
+        return ApiKeyState(
+            UUID(raw["id"]), UUID(raw["user_id"]), bool(raw["active"]), raw["expires_at"]
+        )
+
+    # --- writes (call after the change is committed) ---------------------------------------
+
+    async def store_session(self, session: AuthSession) -> None:
+        await self._cache.set(f"auth:session:{session.id}", session_state(session), self._ttl)
+
+    async def store_user(self, user: User) -> None:
+        await self._cache.set(f"auth:user:{user.id}", user_state(user), self._ttl)
+
+    async def store_api_key(self, key: ApiKey) -> None:
+        await self._cache.set(f"auth:apikey:{key.key_hash}", api_key_state(key), self._ttl)
+
+
+def now_ts(now: datetime) -> float:
+    return now.astimezone(UTC).timestamp()

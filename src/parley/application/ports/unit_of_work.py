@@ -1,0 +1,40 @@
+"""The unit of work: one business transaction, committed once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from parley.application.ports.audit import AuditLog
+from parley.application.ports.identity import (
+    ApiKeyRepository,
+    RefreshTokenRepository,
+    SessionRepository,
+    UserRepository,
+)
+
+
+class UnitOfWork(Protocol):
+    """`async with uow:` opens a transaction; `await uow.commit()` makes it durable; leaving
+    the block without committing rolls everything back."""
+
+    users: UserRepository
+    sessions: SessionRepository
+    refresh_tokens: RefreshTokenRepository
+    api_keys: ApiKeyRepository
+    audit: AuditLog
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

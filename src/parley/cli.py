@@ -1,0 +1,121 @@
+"""`parley serve | migrate | create-admin`."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+
+from parley.settings import Settings
+
+app = typer.Typer(help="Parley, a self-hosted multi-user LLM chat gateway.", no_args_is_help=True)
+
+
+def _migrate(settings: Settings) -> None:
+    from parley.adapters.sql.migrate import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade(settings.effective_database_url)
+    except Exception as error:  # a failed migration stops the start, with the reason
+        typer.secho(f"Migration failed: {type(error).__name__}: {error}", err=True, fg="red")
+        raise typer.Exit(code=1) from error
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (safe to run from several replicas at once)."""
+    settings = Settings()
+    _migrate(settings)
+    typer.echo("Database is up to date.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: PARLEY_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: PARLEY_PORT")] = None,
+    workers: Annotated[int | None, typer.Option(help="Default: PARLEY_WORKERS")] = None,
+) -> None:
+    """Run the HTTP server (migrating first when PARLEY_AUTO_MIGRATE is on)."""
+    import uvicorn
+
+    from parley.adapters.security.instance_secret import InsecureSecret, load_or_create_secret
+
+    settings = Settings()
+    workers = workers or settings.workers
+    if workers > 1 and not settings.redis_url:
+        typer.secho(
+            "More than one worker needs PARLEY_REDIS_URL: revocations and limits must be "
+            "shared between processes.",
+            err=True,
+            fg="red",
+        )
+        raise typer.Exit(code=2)
+    try:
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+        load_or_create_secret(secret, settings.data_dir)
+    except InsecureSecret as error:
+        typer.secho(str(error), err=True, fg="red")
+        raise typer.Exit(code=2) from error
+    if settings.auto_migrate:
+        _migrate(settings)
+    uvicorn.run(
+        "parley.container:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        proxy_headers=settings.trust_proxy_headers,
+        server_header=False,
+    )
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="The admin's email address")],
+    username: Annotated[str, typer.Option(help="The admin's username")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Create an admin account (works when open registration is closed)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = Settings()
+    _migrate(settings)
+    asyncio.run(_create_admin(settings, email, username, password))
+
+
+async def _create_admin(settings: Settings, email: str, username: str, password: str) -> None:
+    from parley.application.identity.accounts import NewAccount
+    from parley.application.identity.context import ClientInfo
+    from parley.container import build_container
+    from parley.domain.errors import ParleyError
+    from parley.domain.users import Role
+
+    container = build_container(settings)
+    try:
+        user = await container.services.identity.accounts.create(
+            NewAccount(email, username, password),
+            ClientInfo(user_agent="parley-cli"),
+            actor_id=None,
+            role=Role.ADMIN,
+            action="admin.user.created",
+        )
+    except ParleyError as error:
+        typer.secho(f"Could not create the admin: {error.detail}", err=True, fg="red")
+        raise typer.Exit(code=1) from error
+    finally:
+        await container.aclose()
+    typer.echo(f"Admin {user.username} <{user.email}> created (id {user.id}).")
+
+
+if __name__ == "__main__":
+    app()

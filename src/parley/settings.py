@@ -1,0 +1,55 @@
+"""Settings from the environment (prefix `PARLEY_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARLEY_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = Field(
+        default=None, description="Default: a SQLite file under the data dir."
+    )
+    redis_url: str | None = Field(default=None, description="Unset: in-process state.")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+
+    secret_key: SecretStr | None = None
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "parley"
+    jwt_audience: str = "parley"
+
+    allow_registration: bool = True
+    auto_migrate: bool = True
+
+    login_failures_per_account: int = 10
+    login_failures_per_address: int = 50
+    login_window_seconds: int = 300
+
+    auth_cache_ttl_seconds: float = 300.0
+    shared_cache_local_seconds: float = Field(
+        default=0.5, description="How long a replica may keep a copy of a shared cache entry."
+    )
+    api_key_use_flush_seconds: float = 30.0
+    trust_proxy_headers: bool = Field(
+        default=False, description="Take the client address from X-Forwarded-For."
+    )
+    max_request_body_bytes: int = 2 * 1024 * 1024
+
+    models_file: Path | None = None
+    log_level: str = "info"
+    log_json: bool = True
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'parley.db').resolve()}"
