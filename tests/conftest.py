@@ -131,3 +131,10 @@ def client(app_and_client: tuple[httpx.AsyncClient, Container]) -> httpx.AsyncCl
 @pytest.fixture
 def container(app_and_client: tuple[httpx.AsyncClient, Container]) -> Container:
     return app_and_client[1]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quiet_logs() -> None:
+    from parley.log import configure_logging
+
+    configure_logging("warning", json_output=False)

@@ -1,0 +1,26 @@
+"""Two app instances sharing one database and one Redis: what one revokes, the other refuses."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tests.conftest import make_settings, serve_app
+from tests.support.users import login, sign_up
+
+
+async def test_revocation_on_one_replica_is_seen_by_the_other(
+    tmp_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    settings = make_settings(tmp_path, postgres_url, redis_url=redis_url)
+    async with serve_app(settings) as (one, _), serve_app(settings) as (two, _):
+        alice = await sign_up(one, "alice")
+        key = (await one.post("/v1/api-keys", headers=alice.headers, json={"name": "k"})).json()
+        assert (await two.get("/v1/me", headers=alice.headers)).status_code == 200
+        assert (await two.get("/v1/me", headers={"X-API-Key": key["key"]})).status_code == 200
+        await one.post("/v1/auth/logout", headers=alice.headers)
+        again = await login(one, "alice")
+        await one.delete(f"/v1/api-keys/{key['id']}", headers=again.headers)
+        await asyncio.sleep(settings.shared_cache_local_seconds + 0.1)
+        assert (await two.get("/v1/me", headers=alice.headers)).status_code == 401
+        assert (await two.get("/v1/me", headers={"X-API-Key": key["key"]})).status_code == 401
