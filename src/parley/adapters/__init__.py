@@ -1,0 +1,1 @@
+"""Implementations of the application's ports. Only the composition root picks them."""
