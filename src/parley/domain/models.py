@@ -49,5 +49,6 @@ class ModelConfig:
     def cost(self, prompt_tokens: int, completion_tokens: int) -> Decimal:
         per_token = Decimal(1_000_000)
         return (
-            self.input_price_per_mtok * prompt_tokens + self.output_price_per_mtok * completion_tokens
+            self.input_price_per_mtok * prompt_tokens
+            + self.output_price_per_mtok * completion_tokens
         ) / per_token

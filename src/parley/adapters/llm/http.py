@@ -11,6 +11,7 @@ the upstream sees the client go away and stops generating.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -129,11 +130,11 @@ class PooledHttpClient:
             raise RuntimeError("PooledHttpClient.start() was not called (or aclose() was)")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeouts.total
-        target, auth = _split_credentials(url)
-        if auth is not None and any(k.lower() == "authorization" for k in headers):
-            auth = None  # an explicit API key wins over credentials in the URL
+        target, basic_auth = _split_credentials(url)
         payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         request_headers = {"Content-Type": "application/json", **headers}
+        if basic_auth and not any(k.lower() == "authorization" for k in headers):
+            request_headers["Authorization"] = basic_auth  # an explicit API key wins
         client_timeout = aiohttp.ClientTimeout(
             total=None, connect=timeouts.connect, sock_connect=timeouts.connect
         )
@@ -143,7 +144,6 @@ class PooledHttpClient:
                     target,
                     data=payload,
                     headers=request_headers,
-                    auth=auth,
                     timeout=client_timeout,
                 )
         except TimeoutError:
@@ -179,10 +179,11 @@ async def _read_limited(response: aiohttp.ClientResponse) -> bytes:
         return b""
 
 
-def _split_credentials(url: str) -> tuple[URL, aiohttp.BasicAuth | None]:
-    """Move `user:password@` out of the URL into basic auth so it never travels in texts."""
+def _split_credentials(url: str) -> tuple[URL, str | None]:
+    """Move `user:password@` out of the URL into a basic-auth header value, so that the
+    credentials never travel in the URL (nor in aiohttp's exception texts)."""
     parsed = URL(url)
     if parsed.user is None:
         return parsed, None
-    auth = aiohttp.BasicAuth(parsed.user, parsed.password or "")
-    return parsed.with_user(None), auth
+    pair = f"{parsed.user}:{parsed.password or ''}".encode()
+    return parsed.with_user(None), "Basic " + base64.b64encode(pair).decode("ascii")

@@ -30,11 +30,13 @@ class ChatProvider(Protocol):
     the upstream connection.
     """
 
-    async def complete(self, request: ChatRequest, endpoint: ProviderEndpoint) -> ChatCompletion:
-        ...
+    async def complete(
+        self, request: ChatRequest, endpoint: ProviderEndpoint
+    ) -> ChatCompletion: ...
 
-    def stream(self, request: ChatRequest, endpoint: ProviderEndpoint) -> AsyncIterator[StreamEvent]:
-        ...
+    def stream(
+        self, request: ChatRequest, endpoint: ProviderEndpoint
+    ) -> AsyncIterator[StreamEvent]: ...
 
 
 class ProviderRegistry(Protocol):
