@@ -32,12 +32,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import NoReturn
 
 from aiohttp import web
 
+from tests.support.scripted_records import RecordedRequest, RequestLog
 from tests.support.scripted_steps import DEFAULT_TEXT, Drop, Fail, Hang, Reply, Step
 from tests.support.scripted_wire import (
     Dialect,
@@ -52,43 +52,15 @@ from tests.support.scripted_wire import (
 __all__ = ["DEFAULT_TEXT", "Drop", "Fail", "Hang", "RecordedRequest", "Reply", "ScriptedUpstream"]
 
 
-@dataclass(slots=True)
-class RecordedRequest:
-    """One chat request as the server saw it, and how its answer ended.
-
-    `headers` has lower-case names. `body` is the parsed JSON (None if it was not JSON).
-    `completed_at` is set when the whole answer was sent, `client_disconnected_at` when the
-    client closed the connection before that, `dropped_by_server` when a `Drop` step cut it.
-    """
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-    step: Step
-    received_at: float
-    completed_at: float | None = None
-    client_disconnected_at: float | None = None
-    dropped_by_server: bool = False
-
-    @property
-    def stream(self) -> bool:
-        return isinstance(self.body, dict) and bool(self.body.get("stream"))
-
-    @property
-    def client_disconnected(self) -> bool:
-        return self.client_disconnected_at is not None
-
-
 class ScriptedUpstream:
     """A scripted OpenAI/Anthropic-compatible server on an ephemeral 127.0.0.1 port."""
 
     def __init__(self, *, models: Sequence[str] = ("scripted-model",)) -> None:
         self._models = tuple(models)
-        self._lock = threading.Condition()
+        self._lock = threading.Lock()
         self._steps: deque[Step] = deque()
         self._default: Step = Reply()
-        self._records: list[RecordedRequest] = []
+        self._log = RequestLog()
         self._runner: web.AppRunner | None = None
         self._stopping = False
         self._port: int | None = None
@@ -127,15 +99,11 @@ class ScriptedUpstream:
     @property
     def requests(self) -> list[RecordedRequest]:
         """Every chat request received so far, oldest first."""
-        with self._lock:
-            return list(self._records)
+        return self._log.all()
 
     @property
     def last_request(self) -> RecordedRequest:
-        with self._lock:
-            if not self._records:
-                raise AssertionError("the scripted upstream has received no chat request")
-            return self._records[-1]
+        return self._log.last()
 
     async def wait_client_disconnect(
         self, timeout: float = 1.0, index: int = -1
@@ -145,36 +113,17 @@ class ScriptedUpstream:
         Returns that request; raises `TimeoutError` if it did not happen in `timeout` s.
         Works whichever loop or thread the server runs in.
         """
-        deadline = time.monotonic() + timeout
-        while True:
-            record = self._disconnected(index)
-            if record is not None:
-                return record
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"no client disconnect seen within {timeout} s")
-            await asyncio.sleep(0.005)
+        return await self._log.wait_client_disconnect(timeout, index)
 
     def wait_client_disconnect_blocking(
         self, timeout: float = 1.0, index: int = -1
     ) -> RecordedRequest:
         """`wait_client_disconnect` for sync code (blocks the calling thread)."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while (record := self._disconnected_locked(index)) is None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"no client disconnect seen within {timeout} s")
-                self._lock.wait(remaining)
-            return record
+        return self._log.wait_client_disconnect_blocking(timeout, index)
 
     async def wait_requests(self, count: int, timeout: float = 1.0) -> list[RecordedRequest]:
         """Wait until at least `count` chat requests arrived; return them all."""
-        deadline = time.monotonic() + timeout
-        while len(records := self.requests) < count:
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"{len(records)} of {count} requests within {timeout} s")
-            await asyncio.sleep(0.005)
-        return records
+        return await self._log.wait_count(count, timeout)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -262,23 +211,22 @@ class ScriptedUpstream:
             body = None
         with self._lock:
             step = self._steps.popleft() if self._steps else self._default
-            record = RecordedRequest(
-                method=request.method,
-                path=request.path,
-                headers={k.lower(): v for k, v in request.headers.items()},
-                body=body,
-                step=step,
-                received_at=time.monotonic(),
-            )
-            self._records.append(record)
-            number = len(self._records)
+        record = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=body,
+            step=step,
+            received_at=time.monotonic(),
+        )
+        number = self._log.add(record)
         try:
             response = await self._play(request, record, dialect, number)
         except (asyncio.CancelledError, ConnectionResetError):
             if not self._stopping and not record.dropped_by_server:
-                self._mark(record, "client_disconnected_at")
+                self._log.mark(record, "client_disconnected_at")
             raise
-        self._mark(record, "completed_at")
+        self._log.mark(record, "completed_at")
         return response
 
     async def _play(
@@ -293,7 +241,7 @@ class ScriptedUpstream:
         reply = step.reply if isinstance(step, Drop) else step
         await asyncio.sleep(reply.first_byte_delay)
         if isinstance(step, Drop) and not record.stream:
-            return self._drop(request, record)
+            self._drop(request, record)
         body = record.body if isinstance(record.body, dict) else {}
         model = str(body.get("model", "scripted-model"))
         if not record.stream:
@@ -323,43 +271,23 @@ class ScriptedUpstream:
             await response.write(frame)
         for position, frame in enumerate(plan.content):
             if drop_after is not None and position >= drop_after:
-                return self._drop(request, record, response)
+                self._drop(request, record)
             if position and chunk_gap:
                 await asyncio.sleep(chunk_gap)
             await response.write(frame)
         if drop_after is not None:
-            return self._drop(request, record, response)
+            self._drop(request, record)
         for frame in plan.epilogue:
             await response.write(frame)
         await response.write_eof()
         return response
 
-    def _drop(
-        self,
-        request: web.Request,
-        record: RecordedRequest,
-        response: web.StreamResponse | None = None,
-    ) -> web.StreamResponse:
+    def _drop(self, request: web.Request, record: RecordedRequest) -> NoReturn:
+        """Abort the TCP connection mid-answer, as a crashing upstream or proxy would."""
         record.dropped_by_server = True
         if request.transport is not None:
             request.transport.abort()
         raise asyncio.CancelledError  # nothing more can be sent; aiohttp just cleans up
-
-    def _mark(self, record: RecordedRequest, attribute: str) -> None:
-        with self._lock:
-            setattr(record, attribute, time.monotonic())
-            self._lock.notify_all()
-
-    def _disconnected(self, index: int) -> RecordedRequest | None:
-        with self._lock:
-            return self._disconnected_locked(index)
-
-    def _disconnected_locked(self, index: int) -> RecordedRequest | None:
-        try:
-            record = self._records[index]
-        except IndexError:
-            return None
-        return record if record.client_disconnected else None
 
 
 def _failure(step: Fail, dialect: Dialect) -> web.Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
@@ -60,10 +61,10 @@ def anthropic_endpoint(upstream: ScriptedUpstream) -> EndpointFactory:
     return make
 
 
-def user_request(text: str = "Hello?", **fields: object) -> ChatRequest:
+def user_request(text: str = "Hello?", **fields: Any) -> ChatRequest:
     return ChatRequest(
         model="scripted-model", messages=(ChatMessage(role="user", content=text),), **fields
-    )  # type: ignore[arg-type]
+    )
 
 
 async def collect(events: AsyncIterator[StreamEvent]) -> list[StreamEvent]:

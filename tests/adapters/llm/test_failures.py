@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from email.utils import format_datetime
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
@@ -26,14 +27,17 @@ from parley.domain.errors import (
     ProviderUnavailable,
 )
 from parley.domain.models import Timeouts
-from tests.adapters.llm.conftest import SECRET_KEY, collect, user_request
+from tests.adapters.llm.conftest import SECRET_KEY, EndpointFactory, collect, user_request
 from tests.support.scripted_upstream import Drop, Fail, Hang, Reply, ScriptedUpstream
 
 Provider = OpenAICompatibleProvider | AnthropicProvider
+ProviderCase = tuple[Provider, EndpointFactory]
 
 
 @pytest.fixture(params=["openai", "anthropic"])
-async def provider_and_endpoint(request: pytest.FixtureRequest, upstream: ScriptedUpstream):  # type: ignore[no-untyped-def]
+async def provider_and_endpoint(
+    request: pytest.FixtureRequest, upstream: ScriptedUpstream
+) -> AsyncIterator[ProviderCase]:
     """Each test runs against both adapters; returns (provider, make_endpoint)."""
     provider: Provider = (
         OpenAICompatibleProvider() if request.param == "openai" else AnthropicProvider()
@@ -49,7 +53,7 @@ async def provider_and_endpoint(request: pytest.FixtureRequest, upstream: Script
 
 
 async def test_429_with_retry_after_seconds_is_unavailable_with_hint(
-    upstream: ScriptedUpstream, provider_and_endpoint
+    upstream: ScriptedUpstream, provider_and_endpoint: ProviderCase
 ) -> None:
     provider, endpoint = provider_and_endpoint
     upstream.enqueue(Fail(429, retry_after=7))
@@ -63,7 +67,7 @@ async def test_429_with_retry_after_seconds_is_unavailable_with_hint(
 
 
 async def test_retry_after_as_http_date_is_converted_to_seconds(
-    upstream: ScriptedUpstream, provider_and_endpoint
+    upstream: ScriptedUpstream, provider_and_endpoint: ProviderCase
 ) -> None:
     provider, endpoint = provider_and_endpoint
     when = datetime.now(UTC) + timedelta(seconds=30)
@@ -90,7 +94,10 @@ async def test_retry_after_as_http_date_is_converted_to_seconds(
     ],
 )
 async def test_http_status_maps_to_provider_error(
-    upstream: ScriptedUpstream, provider_and_endpoint, status: int, error_type: type[ProviderError]
+    upstream: ScriptedUpstream,
+    provider_and_endpoint: ProviderCase,
+    status: int,
+    error_type: type[ProviderError],
 ) -> None:
     provider, endpoint = provider_and_endpoint
     upstream.enqueue(Fail(status), Fail(status))
@@ -118,7 +125,7 @@ async def test_connection_refused_is_unavailable() -> None:
 
 
 async def test_first_byte_timeout_is_provider_timeout(
-    upstream: ScriptedUpstream, provider_and_endpoint
+    upstream: ScriptedUpstream, provider_and_endpoint: ProviderCase
 ) -> None:
     provider, endpoint = provider_and_endpoint
     upstream.enqueue(Reply(first_byte_delay=5), Hang(5))
@@ -133,7 +140,7 @@ async def test_first_byte_timeout_is_provider_timeout(
 
 
 async def test_idle_gap_between_chunks_is_provider_timeout_after_the_first_deltas(
-    upstream: ScriptedUpstream, provider_and_endpoint
+    upstream: ScriptedUpstream, provider_and_endpoint: ProviderCase
 ) -> None:
     provider, endpoint = provider_and_endpoint
     upstream.enqueue(Reply(text="slow and steady", chunks=3, chunk_gap=2.0))
@@ -148,7 +155,7 @@ async def test_idle_gap_between_chunks_is_provider_timeout_after_the_first_delta
 
 
 async def test_total_timeout_bounds_a_stream_that_never_ends(
-    upstream: ScriptedUpstream, provider_and_endpoint
+    upstream: ScriptedUpstream, provider_and_endpoint: ProviderCase
 ) -> None:
     provider, endpoint = provider_and_endpoint
     upstream.enqueue(Reply(text="a b c d e f g h i j", chunk_gap=0.2))
@@ -160,7 +167,7 @@ async def test_total_timeout_bounds_a_stream_that_never_ends(
 
 
 async def test_drop_after_k_chunks_yields_k_deltas_then_stream_broken(
-    upstream: ScriptedUpstream, provider_and_endpoint
+    upstream: ScriptedUpstream, provider_and_endpoint: ProviderCase
 ) -> None:
     provider, endpoint = provider_and_endpoint
     upstream.enqueue(Drop(after_chunks=2, reply=Reply(text="alpha beta gamma delta")))
@@ -175,7 +182,7 @@ async def test_drop_after_k_chunks_yields_k_deltas_then_stream_broken(
 
 
 async def test_drop_before_any_byte_of_a_completion_is_an_error(
-    upstream: ScriptedUpstream, provider_and_endpoint
+    upstream: ScriptedUpstream, provider_and_endpoint: ProviderCase
 ) -> None:
     provider, endpoint = provider_and_endpoint
     upstream.enqueue(Drop())
@@ -185,7 +192,7 @@ async def test_drop_before_any_byte_of_a_completion_is_an_error(
 
 
 async def test_consumer_closing_the_stream_closes_the_upstream_connection(
-    upstream: ScriptedUpstream, provider_and_endpoint
+    upstream: ScriptedUpstream, provider_and_endpoint: ProviderCase
 ) -> None:
     provider, endpoint = provider_and_endpoint
     upstream.enqueue(Reply(text="w " * 50, chunk_gap=0.05))
@@ -200,7 +207,7 @@ async def test_consumer_closing_the_stream_closes_the_upstream_connection(
 
 
 async def test_cancelling_the_consuming_task_closes_the_upstream_connection(
-    upstream: ScriptedUpstream, provider_and_endpoint
+    upstream: ScriptedUpstream, provider_and_endpoint: ProviderCase
 ) -> None:
     provider, endpoint = provider_and_endpoint
     upstream.enqueue(Reply(text="w " * 50, chunk_gap=0.05))
@@ -220,7 +227,7 @@ async def test_cancelling_the_consuming_task_closes_the_upstream_connection(
 
 
 async def test_cancelling_while_waiting_for_headers_closes_the_connection(
-    upstream: ScriptedUpstream, provider_and_endpoint
+    upstream: ScriptedUpstream, provider_and_endpoint: ProviderCase
 ) -> None:
     provider, endpoint = provider_and_endpoint
     upstream.enqueue(Hang(5))
@@ -235,7 +242,7 @@ async def test_cancelling_while_waiting_for_headers_closes_the_connection(
 
 
 async def test_connection_is_reused_after_a_finished_stream(
-    upstream: ScriptedUpstream, provider_and_endpoint
+    upstream: ScriptedUpstream, provider_and_endpoint: ProviderCase
 ) -> None:
     provider, endpoint = provider_and_endpoint
     for _ in range(3):
@@ -246,7 +253,7 @@ async def test_connection_is_reused_after_a_finished_stream(
 
 
 async def test_error_details_never_carry_secrets_urls_or_upstream_bodies(
-    upstream: ScriptedUpstream, provider_and_endpoint
+    upstream: ScriptedUpstream, provider_and_endpoint: ProviderCase
 ) -> None:
     provider, endpoint = provider_and_endpoint
     leaky = {"error": {"message": f"Incorrect API key {SECRET_KEY}", "type": "invalid_api_key"}}

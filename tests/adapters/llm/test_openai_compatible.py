@@ -209,3 +209,20 @@ async def test_keyless_endpoint_sends_no_authorization(
 async def test_provider_must_be_started(openai_endpoint: EndpointFactory) -> None:
     with pytest.raises(RuntimeError):
         await OpenAICompatibleProvider().complete(user_request(), openai_endpoint())
+
+
+async def test_url_credentials_are_sent_as_basic_auth_not_in_the_url(
+    upstream: ScriptedUpstream,
+    openai_provider: OpenAICompatibleProvider,
+    openai_endpoint: EndpointFactory,
+) -> None:
+    endpoint = openai_endpoint()
+    with_credentials = type(endpoint)(
+        base_url=endpoint.base_url.replace("http://", "http://user:pa%40ss@"),
+        api_key=None,
+        timeouts=endpoint.timeouts,
+    )
+
+    await openai_provider.complete(user_request(), with_credentials)
+
+    assert upstream.last_request.headers["authorization"] == "Basic dXNlcjpwYUBzcw=="
