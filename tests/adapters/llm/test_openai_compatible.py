@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from parley.adapters.llm.openai_compatible import OpenAICompatibleProvider
@@ -226,3 +228,18 @@ async def test_url_credentials_are_sent_as_basic_auth_not_in_the_url(
     await openai_provider.complete(user_request(), with_credentials)
 
     assert upstream.last_request.headers["authorization"] == "Basic dXNlcjpwYUBzcw=="
+
+
+async def test_many_concurrent_streams_share_one_pool(
+    upstream: ScriptedUpstream,
+    openai_provider: OpenAICompatibleProvider,
+    openai_endpoint: EndpointFactory,
+) -> None:
+    upstream.set_default(Reply(text="a b c", chunk_gap=0.01))
+
+    results = await asyncio.gather(
+        *(collect(openai_provider.stream(user_request(), openai_endpoint())) for _ in range(200))
+    )
+
+    assert all(r[-1] == FinishEvent("stop") for r in results)
+    assert len(upstream.requests) == 200
