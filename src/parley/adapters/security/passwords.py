@@ -12,13 +12,9 @@ from pwdlib.hashers.bcrypt import BcryptHasher
 class Argon2PasswordHasher:
     """Argon2id with the library's recommended parameters; bcrypt only verifies."""
 
-    def __init__(self, *, time_cost: int | None = None, memory_cost_kib: int | None = None) -> None:
-        argon2_options: dict[str, int] = {}
-        if time_cost is not None:
-            argon2_options["time_cost"] = time_cost
-        if memory_cost_kib is not None:
-            argon2_options["memory_cost"] = memory_cost_kib
-        self._hash = PasswordHash((Argon2Hasher(**argon2_options), BcryptHasher()))
+    def __init__(self, *, time_cost: int = 3, memory_cost_kib: int = 65536) -> None:
+        argon2 = Argon2Hasher(time_cost=time_cost, memory_cost=memory_cost_kib)
+        self._hash = PasswordHash((argon2, BcryptHasher()))
         self._dummy = self._hash.hash("parley-dummy-password-for-timing")
 
     def hash(self, password: str) -> str:
