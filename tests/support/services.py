@@ -19,7 +19,11 @@ import pytest
 POSTGRES_ADMIN_URL = os.environ.get(
     "PARLEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_URL = os.environ.get("PARLEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# One Redis database per xdist worker, so parallel workers never flush each other's keys.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+REDIS_URL = os.environ.get(
+    "PARLEY_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - int(_WORKER or 0) % 8}"
+)
 
 
 def in_ci() -> bool:
