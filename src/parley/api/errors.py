@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
-from parley.api.problems import problem_body, problem_response
+from parley.api.openai_format import openai_error
+from parley.api.problems import problem_body, problem_response, problem_type
 from parley.domain import errors as e
 from parley.log import get_logger
 
@@ -77,10 +78,32 @@ def render_error(error: e.ParleyError, instance: str | None = None) -> dict[str,
     )
 
 
+# Routes that speak OpenAI's API answer errors in OpenAI's shape, so OpenAI SDKs raise their
+# typed exceptions with a readable message.
+OPENAI_COMPATIBLE_PATHS = frozenset({"/v1/chat/completions", "/v1/models", "/v1/completions"})
+
+
+def _respond(
+    request: Request, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    if request.url.path in OPENAI_COMPATIBLE_PATHS:
+        slug = str(body["type"]).removeprefix(problem_type(""))
+        detail = str(body["detail"])
+        if body.get("errors"):
+            detail += " " + "; ".join(
+                f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+                for item in body["errors"]
+            )
+        return JSONResponse(
+            openai_error(int(body["status"]), detail, slug), int(body["status"]), headers
+        )
+    return problem_response(body, headers)
+
+
 async def _parley_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, e.ParleyError)
     body = render_error(error, request.url.path)
-    return problem_response(body, error_headers(error, int(body["status"])))
+    return _respond(request, body, error_headers(error, int(body["status"])))
 
 
 async def _validation_error(request: Request, error: Exception) -> Response:
@@ -97,7 +120,7 @@ async def _validation_error(request: Request, error: Exception) -> Response:
         instance=request.url.path,
         errors=errors,
     )
-    return problem_response(body)
+    return _respond(request, body)
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
@@ -107,7 +130,7 @@ async def _http_error(request: Request, error: Exception) -> Response:
     body = problem_body(
         error.status_code, phrase, detail, slug="about:blank", instance=request.url.path
     )
-    return problem_response(body, getattr(error, "headers", None))
+    return _respond(request, body, getattr(error, "headers", None))
 
 
 async def _unexpected_error(request: Request, error: Exception) -> Response:
@@ -119,7 +142,7 @@ async def _unexpected_error(request: Request, error: Exception) -> Response:
         slug="internal-error",
         instance=request.url.path,
     )
-    return problem_response(body)
+    return _respond(request, body)
 
 
 def install_error_handlers(app: FastAPI) -> None:

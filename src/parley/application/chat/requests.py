@@ -1,0 +1,43 @@
+"""Building the provider request from what the caller asked and the model's config."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from parley.domain.chat import ChatMessage, ChatRequest, ToolSpec
+from parley.domain.models import ModelConfig
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationOptions:
+    """Sampling options a caller may set; `extra` holds fields Parley passes through."""
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
+    tools: tuple[ToolSpec, ...] = ()
+    tool_choice: Any = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def build_request(
+    model: ModelConfig, messages: Sequence[ChatMessage], options: GenerationOptions
+) -> ChatRequest:
+    """The model config's `params` are defaults: what the caller sets wins."""
+    params = dict(model.params)
+    return ChatRequest(
+        model=model.upstream_model,
+        messages=tuple(messages),
+        tools=options.tools,
+        tool_choice=options.tool_choice,
+        max_tokens=options.max_tokens if options.max_tokens is not None else params.pop("max_tokens", None),
+        temperature=options.temperature
+        if options.temperature is not None
+        else params.pop("temperature", None),
+        top_p=options.top_p if options.top_p is not None else params.pop("top_p", None),
+        stop=options.stop,
+        extra={**{k: v for k, v in params.items() if k not in {"max_tokens", "temperature", "top_p"}}, **options.extra},
+    )
