@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -13,7 +14,8 @@ class Argon2PasswordHasher:
     """Argon2id with the library's recommended parameters; bcrypt only verifies."""
 
     def __init__(self, *, time_cost: int | None = None, memory_cost_kib: int | None = None) -> None:
-        argon2_options: dict[str, int] = {}
+        # `Any`: mypy checks a `**dict` against every keyword, `type` (an enum) included.
+        argon2_options: dict[str, Any] = {}
         if time_cost is not None:
             argon2_options["time_cost"] = time_cost
         if memory_cost_kib is not None:
