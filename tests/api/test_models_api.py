@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -361,3 +362,29 @@ async def test_environment_registration(
         assert by_name["gpt-4o"]["source"] == "admin"
         assert by_name["claude-sonnet-4"]["enabled"] is False  # no longer configured
         assert by_name["gpt-4o-mini"]["enabled"] is True
+
+
+@pytest.mark.redis
+async def test_another_replica_sees_a_change_through_redis(
+    tmp_path: Path, database_url: str, redis_url: str
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        redis_url=redis_url,
+        shared_cache_local_seconds=0.0,
+        model_catalog_check_seconds=0.05,
+    )
+    async with serve_app(settings) as (client_a, _), serve_app(settings) as (client_b, replica_b):
+        admin = await sign_up(client_a, "alice")
+        model = await create(client_a, admin)
+        catalog_b = replica_b.services.models.catalog
+        await asyncio.sleep(0.1)
+        assert (await catalog_b.get("gpt-test")) is not None
+        await client_a.patch(
+            f"/v1/admin/models/{model['id']}", json={"enabled": False}, headers=admin.headers
+        )
+        await asyncio.sleep(0.1)
+        b_view = await client_b.get("/v1/models", headers=admin.headers)
+        assert "gpt-test" not in {m["id"] for m in b_view.json()["data"]}
+        assert (await catalog_b.get("gpt-test")).enabled is False  # type: ignore[union-attr]
