@@ -99,7 +99,7 @@ async def serve_app(
     """The real app and container, talked to in-process over ASGI."""
     overrides.setdefault("hasher", Argon2PasswordHasher(time_cost=1, memory_cost_kib=1024))
     container = build_container(settings, **overrides)
-    container.start()
+    await container.startup()
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,11 +17,13 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.adapters.clock import SystemClock
+from parley.adapters.config.models_file import load_models_file
 from parley.adapters.memory.cache import MemoryCache, MemoryWindowCounter
 from parley.adapters.readiness import InfrastructureReadiness
 from parley.adapters.redis.cache import RedisCache, RedisWindowCounter
 from parley.adapters.security.instance_secret import load_or_create_secret
 from parley.adapters.security.passwords import Argon2PasswordHasher, load_common_passwords
+from parley.adapters.security.secret_box import FernetSecretBox
 from parley.adapters.security.tokens import JwtAccessTokenIssuer
 from parley.adapters.sql.engine import create_engine, create_session_factory
 from parley.adapters.sql.uow import SqlUnitOfWork
@@ -41,11 +44,25 @@ from parley.application.identity.sessions import (
     RevokeSession,
     SessionRevoker,
 )
+from parley.application.models.admin import (
+    CreateModelConfig,
+    DeleteModelConfig,
+    UpdateModelConfig,
+)
+from parley.application.models.catalog import ModelCatalog
+from parley.application.models.configured import (
+    ECHO_MODEL,
+    ConfiguredModel,
+    SyncConfiguredModels,
+    merge_declarations,
+    models_from_environment,
+)
+from parley.application.models.queries import GetModelConfig, ListAvailableModels, ListModelConfigs
 from parley.application.ports.cache import Cache, WindowCounter
 from parley.application.ports.clock import Clock
 from parley.application.ports.security import PasswordHasher
 from parley.application.ports.unit_of_work import UnitOfWork
-from parley.application.services import IdentityServices, Services
+from parley.application.services import IdentityServices, ModelServices, Services
 from parley.log import get_logger
 from parley.settings import Settings
 
@@ -59,7 +76,23 @@ class Container:
     engine: AsyncEngine
     redis: Redis | None
     flush_api_key_use: FlushApiKeyUse
+    sync_models: SyncConfiguredModels
+    declared_models: list[ConfiguredModel]
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    async def startup(self) -> None:
+        """Register the configured models, then start background work. Call once, inside
+        the running event loop, before serving requests. Raises `ValidationFailed` when a
+        declared model breaks a rule (the message names the file and entry)."""
+        report = await self.sync_models(self.declared_models)
+        log.info(
+            "models_registered",
+            created=report.created,
+            updated=report.updated,
+            disabled=report.disabled,
+            kept_admin=report.kept_admin,
+        )
+        self.start()
 
     def start(self) -> None:
         """Start background work (call inside the running event loop)."""
@@ -149,21 +182,54 @@ def build_container(
         list_api_keys=ListApiKeys(uow_factory),
         revoke_api_key=RevokeApiKey(uow_factory, state, clock),
     )
-    services = Services(identity=identity, readiness=InfrastructureReadiness(engine, redis))
+    box = FernetSecretBox(secret)
+    catalog = ModelCatalog(
+        uow_factory, cache, box, os.environ, check_seconds=settings.model_catalog_check_seconds
+    )
+    models = ModelServices(
+        catalog=catalog,
+        list_available=ListAvailableModels(catalog),
+        list_configs=ListModelConfigs(uow_factory),
+        get_config=GetModelConfig(uow_factory),
+        create_config=CreateModelConfig(uow_factory, catalog, box, clock),
+        update_config=UpdateModelConfig(uow_factory, catalog, box, clock),
+        delete_config=DeleteModelConfig(uow_factory, catalog, clock),
+    )
+    services = Services(
+        identity=identity, models=models, readiness=InfrastructureReadiness(engine, redis)
+    )
     return Container(
         settings=settings,
         services=services,
         engine=engine,
         redis=redis,
         flush_api_key_use=FlushApiKeyUse(key_uses, uow_factory),
+        sync_models=SyncConfiguredModels(uow_factory, catalog, clock),
+        declared_models=declared_models(settings),
     )
+
+
+def declared_models(settings: Settings) -> list[ConfiguredModel]:
+    """The echo model, the environment's providers, then the models file (which wins on a
+    name clash). Raises `ModelsFileError` for a bad file, before anything is served."""
+    from_env = (
+        models_from_environment(os.environ, _comma_list(settings.ollama_models))
+        if settings.discover_provider_env
+        else [ECHO_MODEL]
+    )
+    from_file = load_models_file(settings.models_file) if settings.models_file else []
+    return merge_declarations(from_env, from_file)
+
+
+def _comma_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 @contextlib.asynccontextmanager
 async def running(settings: Settings, **overrides: Any) -> AsyncIterator[Container]:
     container = build_container(settings, **overrides)
-    container.start()
     try:
+        await container.startup()
         yield container
     finally:
         await container.aclose()

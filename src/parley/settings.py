@@ -44,7 +44,20 @@ class Settings(BaseSettings):
     )
     max_request_body_bytes: int = 2 * 1024 * 1024
 
-    models_file: Path | None = None
+    models_file: Path | None = Field(
+        default=None, description="A YAML or TOML file of model configs, registered at startup."
+    )
+    discover_provider_env: bool = Field(
+        default=True,
+        description="Register well-known models for OPENAI_API_KEY, ANTHROPIC_API_KEY and "
+        "OLLAMA_BASE_URL found in the environment.",
+    )
+    ollama_models: str = Field(
+        default="llama3.2", description="Comma-separated Ollama models to register."
+    )
+    model_catalog_check_seconds: float = Field(
+        default=1.0, description="How often a replica checks whether model configs changed."
+    )
     log_level: str = "info"
     log_json: bool = True
 

@@ -16,6 +16,13 @@ from parley.application.identity.me import GetMe, UpdateMe
 from parley.application.identity.password_change import ChangePassword
 from parley.application.identity.refresh import RefreshSession
 from parley.application.identity.sessions import ListSessions, Logout, LogoutAll, RevokeSession
+from parley.application.models.admin import (
+    CreateModelConfig,
+    DeleteModelConfig,
+    UpdateModelConfig,
+)
+from parley.application.models.catalog import ModelCatalog
+from parley.application.models.queries import GetModelConfig, ListAvailableModels, ListModelConfigs
 
 
 class ReadinessProbe(Protocol):
@@ -44,6 +51,18 @@ class IdentityServices:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelServices:
+    catalog: ModelCatalog
+    list_available: ListAvailableModels
+    list_configs: ListModelConfigs
+    get_config: GetModelConfig
+    create_config: CreateModelConfig
+    update_config: UpdateModelConfig
+    delete_config: DeleteModelConfig
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     identity: IdentityServices
+    models: ModelServices
     readiness: ReadinessProbe

@@ -52,6 +52,10 @@ class UsernameTaken(Conflict):
     detail = "That username is already taken."
 
 
+class ModelNameTaken(Conflict):
+    detail = "A model with that name already exists."
+
+
 class AuthenticationRequired(ParleyError):
     """No credentials, or credentials that are invalid, expired, revoked or of a blocked user."""
 

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from parley.domain.users import Tier
+
+PROVIDERS = frozenset({"openai", "openai-compatible", "ollama", "anthropic", "echo"})
+"""The provider kinds Parley can route to; each has an adapter."""
+
+MODEL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9._:/-]{1,100}$")
+"""A public model name: what clients send as `model`."""
+
+
+class ModelSource(StrEnum):
+    """Who owns a config. Startup registration upserts `env` and `file` configs by name but
+    never touches `admin` ones; an admin's edit of an env/file config makes it `admin`."""
+
+    ADMIN = "admin"
+    ENV = "env"
+    FILE = "file"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +59,12 @@ class ModelConfig:
     params: dict[str, Any] = field(default_factory=dict)
     timeouts: Timeouts = field(default_factory=Timeouts)
     owned_by: str = "parley"
+    source: ModelSource = ModelSource.ADMIN
+
+    @property
+    def has_api_key(self) -> bool:
+        """A secret is configured (stored encrypted, or named by an environment variable)."""
+        return self.api_key_encrypted is not None or self.api_key_env is not None
 
     def allows(self, tier: Tier) -> bool:
         return self.enabled and tier in self.tiers

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
+    Text,
     Uuid,
     func,
 )
 
-from parley.adapters.sql.types import JSONType, UTCDateTime
+from parley.adapters.sql.types import ExactDecimal, JSONType, UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -106,4 +110,31 @@ audit_logs = Table(
     Index("ix_audit_logs_at_id", "at", "id"),
     Index("ix_audit_logs_actor_id_at", "actor_id", "at"),
     Index("ix_audit_logs_action_at", "action", "at"),
+)
+
+model_configs = Table(
+    "model_configs",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("provider", String(32), nullable=False),
+    Column("upstream_model", String(200), nullable=False),
+    Column("base_url", String(500)),
+    Column("api_key_env", String(100)),
+    Column("api_key_encrypted", Text()),
+    Column("context_window", Integer(), nullable=False),
+    Column("input_price_per_mtok", ExactDecimal(), nullable=False),
+    Column("output_price_per_mtok", ExactDecimal(), nullable=False),
+    Column("tiers", JSONType, nullable=False),
+    Column("fallbacks", JSONType, nullable=False),
+    Column("enabled", Boolean(), nullable=False),
+    Column("params", JSONType, nullable=False),
+    Column("timeout_connect_seconds", Float(), nullable=False),
+    Column("timeout_first_token_seconds", Float(), nullable=False),
+    Column("timeout_idle_seconds", Float(), nullable=False),
+    Column("timeout_total_seconds", Float(), nullable=False),
+    Column("owned_by", String(100), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )

@@ -13,6 +13,7 @@ from parley.adapters.sql.repositories.identity import (
     SqlRefreshTokenRepository,
     SqlSessionRepository,
 )
+from parley.adapters.sql.repositories.models import SqlModelConfigRepository
 from parley.adapters.sql.repositories.users import SqlUserRepository
 from parley.application.ports.audit import AuditLog
 from parley.application.ports.identity import (
@@ -21,6 +22,7 @@ from parley.application.ports.identity import (
     SessionRepository,
     UserRepository,
 )
+from parley.application.ports.models import ModelConfigRepository
 
 
 class SqlUnitOfWork:
@@ -29,6 +31,7 @@ class SqlUnitOfWork:
     refresh_tokens: RefreshTokenRepository
     api_keys: ApiKeyRepository
     audit: AuditLog
+    models: ModelConfigRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -40,6 +43,7 @@ class SqlUnitOfWork:
         self.refresh_tokens = SqlRefreshTokenRepository(self._session)
         self.api_keys = SqlApiKeyRepository(self._session)
         self.audit = SqlAuditLog(self._session)
+        self.models = SqlModelConfigRepository(self._session)
         return self
 
     async def __aexit__(

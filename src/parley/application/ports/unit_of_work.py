@@ -13,6 +13,7 @@ from parley.application.ports.identity import (
     SessionRepository,
     UserRepository,
 )
+from parley.application.ports.models import ModelConfigRepository
 
 
 class UnitOfWork(Protocol):
@@ -24,6 +25,7 @@ class UnitOfWork(Protocol):
     refresh_tokens: RefreshTokenRepository
     api_keys: ApiKeyRepository
     audit: AuditLog
+    models: ModelConfigRepository
 
     async def __aenter__(self) -> Self: ...
 

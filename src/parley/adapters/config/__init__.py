@@ -1,0 +1,1 @@
+"""Reading operator configuration files."""

@@ -1,0 +1,1 @@
+"""Model configurations: admin management, startup registration, and the hot-path catalog."""
