@@ -27,6 +27,11 @@ from parley.adapters.security.secret_box import FernetSecretBox
 from parley.adapters.security.tokens import JwtAccessTokenIssuer
 from parley.adapters.sql.engine import create_engine, create_session_factory
 from parley.adapters.sql.uow import SqlUnitOfWork
+from parley.adapters.llm.registry import HttpProviderRegistry
+from parley.application.chat.access import ModelAccess
+from parley.application.chat.completions import CompleteChat, StreamCompletion
+from parley.application.chat.conversation_turn import StreamChat
+from parley.application.chat.routing import ModelRouter
 from parley.application.identity.accounts import AccountFactory, Register
 from parley.application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from parley.application.identity.auth_state import AuthStateCache
@@ -62,7 +67,12 @@ from parley.application.ports.cache import Cache, WindowCounter
 from parley.application.ports.clock import Clock
 from parley.application.ports.security import PasswordHasher
 from parley.application.ports.unit_of_work import UnitOfWork
-from parley.application.services import IdentityServices, ModelServices, Services
+from parley.application.services import (
+    ChatServices,
+    IdentityServices,
+    ModelServices,
+    Services,
+)
 from parley.log import get_logger
 from parley.settings import Settings
 
@@ -78,12 +88,14 @@ class Container:
     flush_api_key_use: FlushApiKeyUse
     sync_models: SyncConfiguredModels
     declared_models: list[ConfiguredModel]
+    providers: HttpProviderRegistry
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def startup(self) -> None:
         """Register the configured models, then start background work. Call once, inside
         the running event loop, before serving requests. Raises `ValidationFailed` when a
         declared model breaks a rule (the message names the file and entry)."""
+        await self.providers.start()
         report = await self.sync_models(self.declared_models)
         log.info(
             "models_registered",
@@ -114,6 +126,7 @@ class Container:
                 await task
         with contextlib.suppress(Exception):
             await self.flush_api_key_use()
+        await self.providers.aclose()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()
@@ -195,8 +208,19 @@ def build_container(
         update_config=UpdateModelConfig(uow_factory, catalog, box, clock),
         delete_config=DeleteModelConfig(uow_factory, catalog, clock),
     )
+    providers = HttpProviderRegistry.with_default_providers(catalog.resolve_api_key)
+    model_access = ModelAccess(catalog)
+    router = ModelRouter(providers)
+    chat = ChatServices(
+        complete=CompleteChat(model_access, router),
+        stream_completion=StreamCompletion(model_access, router),
+        stream_chat=StreamChat(uow_factory, model_access, router, clock),
+    )
     services = Services(
-        identity=identity, models=models, readiness=InfrastructureReadiness(engine, redis)
+        identity=identity,
+        models=models,
+        chat=chat,
+        readiness=InfrastructureReadiness(engine, redis),
     )
     return Container(
         settings=settings,
@@ -206,6 +230,7 @@ def build_container(
         flush_api_key_use=FlushApiKeyUse(key_uses, uow_factory),
         sync_models=SyncConfiguredModels(uow_factory, catalog, clock),
         declared_models=declared_models(settings),
+        providers=providers,
     )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from parley.application.chat.completions import CompleteChat, StreamCompletion
+from parley.application.chat.conversation_turn import StreamChat
 from parley.application.identity.accounts import AccountFactory, Register
 from parley.application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from parley.application.identity.authenticate import Authenticate
@@ -62,7 +64,15 @@ class ModelServices:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatServices:
+    complete: CompleteChat
+    stream_completion: StreamCompletion
+    stream_chat: StreamChat
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     identity: IdentityServices
     models: ModelServices
+    chat: ChatServices
     readiness: ReadinessProbe
