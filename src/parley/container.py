@@ -24,6 +24,20 @@ from parley.adapters.security.passwords import Argon2PasswordHasher, load_common
 from parley.adapters.security.tokens import JwtAccessTokenIssuer
 from parley.adapters.sql.engine import create_engine, create_session_factory
 from parley.adapters.sql.uow import SqlUnitOfWork
+from parley.application.conversations.conversations import (
+    CreateConversation,
+    DeleteConversation,
+    GetConversation,
+    ListConversations,
+    UpdateConversation,
+)
+from parley.application.conversations.messages import (
+    DeleteMessage,
+    GetMessage,
+    ListMessages,
+    PostMessage,
+    UpdateMessage,
+)
 from parley.application.identity.accounts import AccountFactory, Register
 from parley.application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from parley.application.identity.auth_state import AuthStateCache
@@ -45,7 +59,7 @@ from parley.application.ports.cache import Cache, WindowCounter
 from parley.application.ports.clock import Clock
 from parley.application.ports.security import PasswordHasher
 from parley.application.ports.unit_of_work import UnitOfWork
-from parley.application.services import IdentityServices, Services
+from parley.application.services import ConversationServices, IdentityServices, Services
 from parley.log import get_logger
 from parley.settings import Settings
 
@@ -149,7 +163,23 @@ def build_container(
         list_api_keys=ListApiKeys(uow_factory),
         revoke_api_key=RevokeApiKey(uow_factory, state, clock),
     )
-    services = Services(identity=identity, readiness=InfrastructureReadiness(engine, redis))
+    conversations = ConversationServices(
+        create=CreateConversation(uow_factory, clock),
+        list=ListConversations(uow_factory),
+        get=GetConversation(uow_factory),
+        update=UpdateConversation(uow_factory, clock),
+        delete=DeleteConversation(uow_factory),
+        list_messages=ListMessages(uow_factory),
+        post_message=PostMessage(uow_factory, clock),
+        get_message=GetMessage(uow_factory),
+        update_message=UpdateMessage(uow_factory, clock),
+        delete_message=DeleteMessage(uow_factory),
+    )
+    services = Services(
+        identity=identity,
+        conversations=conversations,
+        readiness=InfrastructureReadiness(engine, redis),
+    )
     return Container(
         settings=settings,
         services=services,

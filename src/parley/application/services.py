@@ -8,6 +8,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from parley.application.conversations.conversations import (
+    CreateConversation,
+    DeleteConversation,
+    GetConversation,
+    ListConversations,
+    UpdateConversation,
+)
+from parley.application.conversations.messages import (
+    DeleteMessage,
+    GetMessage,
+    ListMessages,
+    PostMessage,
+    UpdateMessage,
+)
 from parley.application.identity.accounts import AccountFactory, Register
 from parley.application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from parley.application.identity.authenticate import Authenticate
@@ -44,6 +58,21 @@ class IdentityServices:
 
 
 @dataclass(frozen=True, slots=True)
+class ConversationServices:
+    create: CreateConversation
+    list: ListConversations
+    get: GetConversation
+    update: UpdateConversation
+    delete: DeleteConversation
+    list_messages: ListMessages
+    post_message: PostMessage
+    get_message: GetMessage
+    update_message: UpdateMessage
+    delete_message: DeleteMessage
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     identity: IdentityServices
+    conversations: ConversationServices
     readiness: ReadinessProbe

@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from parley.application.ports.audit import AuditLog
+from parley.application.ports.conversations import ConversationRepository, MessageRepository
 from parley.application.ports.identity import (
     ApiKeyRepository,
     RefreshTokenRepository,
@@ -24,6 +25,8 @@ class UnitOfWork(Protocol):
     refresh_tokens: RefreshTokenRepository
     api_keys: ApiKeyRepository
     audit: AuditLog
+    conversations: ConversationRepository
+    messages: MessageRepository
 
     async def __aenter__(self) -> Self: ...
 
