@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.adapters.clock import SystemClock
 from parley.adapters.config.models_file import load_models_file
+from parley.adapters.llm.registry import HttpProviderRegistry
 from parley.adapters.memory.cache import MemoryCache, MemoryWindowCounter
 from parley.adapters.readiness import InfrastructureReadiness
 from parley.adapters.redis.cache import RedisCache, RedisWindowCounter
@@ -27,11 +28,24 @@ from parley.adapters.security.secret_box import FernetSecretBox
 from parley.adapters.security.tokens import JwtAccessTokenIssuer
 from parley.adapters.sql.engine import create_engine, create_session_factory
 from parley.adapters.sql.uow import SqlUnitOfWork
-from parley.adapters.llm.registry import HttpProviderRegistry
 from parley.application.chat.access import ModelAccess
 from parley.application.chat.completions import CompleteChat, StreamCompletion
 from parley.application.chat.conversation_turn import StreamChat
 from parley.application.chat.routing import ModelRouter
+from parley.application.conversations.conversations import (
+    CreateConversation,
+    DeleteConversation,
+    GetConversation,
+    ListConversations,
+    UpdateConversation,
+)
+from parley.application.conversations.messages import (
+    DeleteMessage,
+    GetMessage,
+    ListMessages,
+    PostMessage,
+    UpdateMessage,
+)
 from parley.application.identity.accounts import AccountFactory, Register
 from parley.application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from parley.application.identity.auth_state import AuthStateCache
@@ -69,6 +83,7 @@ from parley.application.ports.security import PasswordHasher
 from parley.application.ports.unit_of_work import UnitOfWork
 from parley.application.services import (
     ChatServices,
+    ConversationServices,
     IdentityServices,
     ModelServices,
     Services,
@@ -216,10 +231,23 @@ def build_container(
         stream_completion=StreamCompletion(model_access, router),
         stream_chat=StreamChat(uow_factory, model_access, router, clock),
     )
+    conversations = ConversationServices(
+        create=CreateConversation(uow_factory, clock),
+        list=ListConversations(uow_factory),
+        get=GetConversation(uow_factory),
+        update=UpdateConversation(uow_factory, clock),
+        delete=DeleteConversation(uow_factory),
+        list_messages=ListMessages(uow_factory),
+        post_message=PostMessage(uow_factory, clock),
+        get_message=GetMessage(uow_factory),
+        update_message=UpdateMessage(uow_factory, clock),
+        delete_message=DeleteMessage(uow_factory),
+    )
     services = Services(
         identity=identity,
         models=models,
         chat=chat,
+        conversations=conversations,
         readiness=InfrastructureReadiness(engine, redis),
     )
     return Container(

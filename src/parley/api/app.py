@@ -12,7 +12,17 @@ from fastapi import FastAPI
 from parley import __version__
 from parley.api.errors import install_error_handlers
 from parley.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from parley.api.routers import admin_models, api_keys, auth, chat, health, me, models, openai
+from parley.api.routers import (
+    admin_models,
+    api_keys,
+    auth,
+    chat,
+    conversations,
+    health,
+    me,
+    models,
+    openai,
+)
 from parley.application.services import Services
 from parley.settings import Settings
 
@@ -34,7 +44,8 @@ def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastA
     )
     app.state.trust_proxy_headers = settings.trust_proxy_headers
     install_error_handlers(app)
-    for module in (health, auth, me, api_keys, models, admin_models, openai, chat):
+    routers = (health, auth, me, api_keys, conversations, models, admin_models, openai, chat)
+    for module in routers:
         app.include_router(module.router)
     app.add_middleware(
         BodySizeLimitMiddleware,

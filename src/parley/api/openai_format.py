@@ -68,9 +68,7 @@ class ChunkWriter:
         self.created = int(time.time())
         self.model = model
 
-    def chunk(
-        self, delta: dict[str, Any], finish_reason: str | None = None
-    ) -> dict[str, Any]:
+    def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         return {
             "id": self.id,
             "object": "chat.completion.chunk",

@@ -10,6 +10,20 @@ from typing import Protocol
 
 from parley.application.chat.completions import CompleteChat, StreamCompletion
 from parley.application.chat.conversation_turn import StreamChat
+from parley.application.conversations.conversations import (
+    CreateConversation,
+    DeleteConversation,
+    GetConversation,
+    ListConversations,
+    UpdateConversation,
+)
+from parley.application.conversations.messages import (
+    DeleteMessage,
+    GetMessage,
+    ListMessages,
+    PostMessage,
+    UpdateMessage,
+)
 from parley.application.identity.accounts import AccountFactory, Register
 from parley.application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from parley.application.identity.authenticate import Authenticate
@@ -71,8 +85,23 @@ class ChatServices:
 
 
 @dataclass(frozen=True, slots=True)
+class ConversationServices:
+    create: CreateConversation
+    list: ListConversations
+    get: GetConversation
+    update: UpdateConversation
+    delete: DeleteConversation
+    list_messages: ListMessages
+    post_message: PostMessage
+    get_message: GetMessage
+    update_message: UpdateMessage
+    delete_message: DeleteMessage
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     identity: IdentityServices
     models: ModelServices
     chat: ChatServices
+    conversations: ConversationServices
     readiness: ReadinessProbe

@@ -138,3 +138,42 @@ model_configs = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# Full-text search lives outside these tables and only in the migration (0002): GIN indexes
+# on PostgreSQL, an FTS5 index kept by triggers on SQLite. See repositories/search.py.
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(200)),
+    Column("model", String(200)),
+    Column("system_prompt", Text()),
+    Column("archived", Boolean(), nullable=False, default=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_conversations_user_id_updated_at_id", "user_id", "updated_at", "id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column(
+        "conversation_id",
+        Uuid(),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("role", String(16), nullable=False),
+    Column("content", Text(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("model", String(200)),
+    Column("tool_calls", JSONType),
+    Column("tool_call_id", String(200)),
+    Column("file_ids", JSONType),
+    Column("prompt_tokens", Integer()),
+    Column("completion_tokens", Integer()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_messages_conversation_id_created_at_id", "conversation_id", "created_at", "id"),
+)

@@ -8,6 +8,10 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from parley.adapters.sql.repositories.audit import SqlAuditLog
+from parley.adapters.sql.repositories.conversations import (
+    SqlConversationRepository,
+    SqlMessageRepository,
+)
 from parley.adapters.sql.repositories.identity import (
     SqlApiKeyRepository,
     SqlRefreshTokenRepository,
@@ -16,6 +20,7 @@ from parley.adapters.sql.repositories.identity import (
 from parley.adapters.sql.repositories.models import SqlModelConfigRepository
 from parley.adapters.sql.repositories.users import SqlUserRepository
 from parley.application.ports.audit import AuditLog
+from parley.application.ports.conversations import ConversationRepository, MessageRepository
 from parley.application.ports.identity import (
     ApiKeyRepository,
     RefreshTokenRepository,
@@ -32,6 +37,8 @@ class SqlUnitOfWork:
     api_keys: ApiKeyRepository
     audit: AuditLog
     models: ModelConfigRepository
+    conversations: ConversationRepository
+    messages: MessageRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -44,6 +51,8 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeyRepository(self._session)
         self.audit = SqlAuditLog(self._session)
         self.models = SqlModelConfigRepository(self._session)
+        self.conversations = SqlConversationRepository(self._session)
+        self.messages = SqlMessageRepository(self._session)
         return self
 
     async def __aexit__(

@@ -52,7 +52,9 @@ async def _chunks(stream: OpenedStream, include_usage: bool) -> AsyncIterator[by
             if isinstance(event, TextDelta):
                 yield sse_data(writer.chunk({"content": event.text}))
             elif isinstance(event, ToolCallEvent):
-                yield sse_data(writer.chunk({"tool_calls": [tool_call_json(event.call, tool_index)]}))
+                yield sse_data(
+                    writer.chunk({"tool_calls": [tool_call_json(event.call, tool_index)]})
+                )
                 tool_index += 1
             elif isinstance(event, UsageEvent):
                 usage = event.usage

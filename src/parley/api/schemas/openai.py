@@ -158,6 +158,4 @@ def _image(index: int, url: str) -> ImagePart:
         except (binascii.Error, ValueError):
             pass
     message = "image_url must be a base64 data: URL."
-    raise ValidationFailed(
-        [FieldError(("body", "messages", index, "content"), message)], message
-    )
+    raise ValidationFailed([FieldError(("body", "messages", index, "content"), message)], message)

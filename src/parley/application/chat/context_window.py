@@ -22,7 +22,7 @@ def output_reserve(context_window: int, max_tokens: int | None) -> int:
 
 def as_chat_message(message: Message) -> ChatMessage:
     return ChatMessage(
-        role=message.role.value,  # type: ignore[arg-type]
+        role=message.role.value,
         content=message.content,
         tool_calls=message.tool_calls,
         tool_call_id=message.tool_call_id,

@@ -11,7 +11,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from parley.application.chat.access import ModelAccess
 from parley.application.chat.context_window import (
@@ -35,7 +35,15 @@ from parley.application.chat.turn_events import (
 from parley.application.conversations.access import ConversationAccess
 from parley.application.ports.clock import Clock
 from parley.application.ports.unit_of_work import UnitOfWorkFactory
-from parley.domain.chat import FinishEvent, TextDelta, ToolCall, ToolCallEvent, Usage, UsageEvent
+from parley.domain.chat import (
+    ChatRequest,
+    FinishEvent,
+    TextDelta,
+    ToolCall,
+    ToolCallEvent,
+    Usage,
+    UsageEvent,
+)
 from parley.domain.conversations import Conversation, Message, MessageRole, MessageStatus
 from parley.domain.errors import FieldError, ParleyError, ValidationFailed
 from parley.domain.identity import Principal
@@ -196,9 +204,11 @@ class StreamChat:
         stored = await _survive_cancellation(self._store_reply(turn, reply, None))
         yield ReplyStored(stored)
 
-    async def _request_for(self, turn: ChatTurn) -> object:
+    async def _request_for(self, turn: ChatTurn) -> ChatRequest:
         model = turn.model
-        budget = model.context_window - output_reserve(model.context_window, turn.options.max_tokens)
+        budget = model.context_window - output_reserve(
+            model.context_window, turn.options.max_tokens
+        )
         async with self._uow_factory() as uow:
             recent = await uow.messages.recent(turn.conversation.id, HISTORY_READ_LIMIT)
         history = fit_history(turn.conversation.system_prompt, recent, budget)
@@ -251,7 +261,7 @@ async def _survive_cancellation(work: Awaitable[T]) -> T:
         raise
 
 
-_PENDING: set[asyncio.Future[object]] = set()
+_PENDING: set[asyncio.Future[Any]] = set()
 
 
 def _title(message: str) -> str | None:

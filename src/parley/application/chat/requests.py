@@ -33,11 +33,16 @@ def build_request(
         messages=tuple(messages),
         tools=options.tools,
         tool_choice=options.tool_choice,
-        max_tokens=options.max_tokens if options.max_tokens is not None else params.pop("max_tokens", None),
+        max_tokens=options.max_tokens
+        if options.max_tokens is not None
+        else params.pop("max_tokens", None),
         temperature=options.temperature
         if options.temperature is not None
         else params.pop("temperature", None),
         top_p=options.top_p if options.top_p is not None else params.pop("top_p", None),
         stop=options.stop,
-        extra={**{k: v for k, v in params.items() if k not in {"max_tokens", "temperature", "top_p"}}, **options.extra},
+        extra={
+            **{k: v for k, v in params.items() if k not in {"max_tokens", "temperature", "top_p"}},
+            **options.extra,
+        },
     )

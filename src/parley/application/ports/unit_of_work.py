@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from parley.application.ports.audit import AuditLog
+from parley.application.ports.conversations import ConversationRepository, MessageRepository
 from parley.application.ports.identity import (
     ApiKeyRepository,
     RefreshTokenRepository,
@@ -26,6 +27,8 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     audit: AuditLog
     models: ModelConfigRepository
+    conversations: ConversationRepository
+    messages: MessageRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -1,7 +1,7 @@
 """Model configurations: public model names, their upstreams, terms and secrets.
 
 Revision ID: 0003_model_configs
-Revises: 0001_identity
+Revises: 0002_conversations
 Create Date: 2026-11-27
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 from parley.adapters.sql.types import ExactDecimal, UTCDateTime
 
 revision: str = "0003_model_configs"
-down_revision: str | Sequence[str] | None = "0001_identity"
+down_revision: str | Sequence[str] | None = "0002_conversations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

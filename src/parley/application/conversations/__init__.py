@@ -1,0 +1,1 @@
+"""Conversations and messages: the caller's own, and nobody else's."""
