@@ -3,6 +3,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -281,3 +282,22 @@ async def test_postgres_search_can_use_the_gin_indexes(postgres_url: str) -> Non
         await engine.dispose()
     assert "ix_conversations_title_fts" in plan, plan
     assert "ix_messages_content_fts" in plan, plan
+
+
+async def test_touch_sets_only_updated_at(uow: Callable[[], SqlUnitOfWork]) -> None:
+    alice = await add_user(uow)
+    conversation = await add_conversation(uow, alice, "before")
+    edited = dataclasses.replace(conversation)
+    edited.title = "edited meanwhile"
+    edited.archived = True
+    async with uow() as unit:
+        await unit.conversations.update(edited)
+        await unit.commit()
+    later = T0 + timedelta(minutes=5)
+    async with uow() as unit:
+        await unit.conversations.touch(conversation.id, later)
+        await unit.commit()
+    async with uow() as unit:
+        stored = await unit.conversations.get(conversation.id)
+    assert stored is not None
+    assert (stored.title, stored.archived, stored.updated_at) == ("edited meanwhile", True, later)
