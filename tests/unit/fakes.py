@@ -80,6 +80,10 @@ class FakeConversationRepository:
         if conversation.id in self._state.conversations:
             self._state.conversations[conversation.id] = copy.copy(conversation)
 
+    async def touch(self, conversation_id: uuid.UUID, at: datetime) -> None:
+        if conversation_id in self._state.conversations:
+            self._state.conversations[conversation_id].updated_at = at
+
     async def delete(self, conversation_id: uuid.UUID) -> None:
         self._state.conversations.pop(conversation_id, None)
         for message_id, message in list(self._state.messages.items()):

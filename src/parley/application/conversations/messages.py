@@ -84,7 +84,7 @@ class PostMessage:
                 file_ids=file_ids,
             )
             await uow.messages.add(message)
-            await uow.conversations.update(conversation)
+            await uow.conversations.touch(conversation.id, conversation.updated_at)
             await uow.commit()
         return message
 
@@ -128,9 +128,8 @@ class UpdateMessage:
             )
             _require_content(content, message.file_ids)
             message.content = content
-            conversation.touch(self._clock.now())
             await uow.messages.update(message)
-            await uow.conversations.update(conversation)
+            await uow.conversations.touch(conversation.id, conversation.touch(self._clock.now()))
             await uow.commit()
         return message
 

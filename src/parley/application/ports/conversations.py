@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -36,6 +37,11 @@ class ConversationRepository(Protocol):
 
     async def update(self, conversation: Conversation) -> None:
         """Persist title, model, system prompt, archived flag and `updated_at`."""
+        ...
+
+    async def touch(self, conversation_id: UUID, at: datetime) -> None:
+        """Set only `updated_at` (new activity), so that it cannot undo a concurrent edit of
+        the other fields."""
         ...
 
     async def delete(self, conversation_id: UUID) -> None:

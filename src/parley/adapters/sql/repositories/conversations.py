@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -64,6 +65,11 @@ class SqlConversationRepository:
                 archived=conversation.archived,
                 updated_at=conversation.updated_at,
             )
+        )
+
+    async def touch(self, conversation_id: UUID, at: datetime) -> None:
+        await self._session.execute(
+            update(conversations).where(conversations.c.id == conversation_id).values(updated_at=at)
         )
 
     async def delete(self, conversation_id: UUID) -> None:

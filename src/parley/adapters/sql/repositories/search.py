@@ -16,9 +16,9 @@ from sqlalchemy import (
     column,
     func,
     literal_column,
-    or_,
     select,
     text,
+    union,
 )
 
 from parley.adapters.sql.tables import conversations, messages
@@ -27,8 +27,9 @@ _SIMPLE: ColumnElement[str] = literal_column("'simple'")
 
 
 def postgres_tsquery(terms: Sequence[str]) -> str:
-    # 'term':* is a prefix match on a quoted lexeme; a quote inside is doubled.
-    return " & ".join("'" + term.replace("'", "''") + "':*" for term in terms)
+    # 'term':* is a prefix match on a quoted lexeme; inside it, \ and ' are escaped.
+    quoted = (term.replace("\\", "\\\\").replace("'", "''") for term in terms)
+    return " & ".join(f"'{lexeme}':*" for lexeme in quoted)
 
 
 def fts5_query(terms: Sequence[str]) -> str:
@@ -44,14 +45,16 @@ def _tsvector(text_column: ColumnElement[Any]) -> ColumnElement[Any]:
 def matches_terms(dialect: str, terms: Sequence[str]) -> ColumnElement[bool]:
     """A WHERE clause on `conversations`: true when its title or one message matches."""
     if dialect == "postgresql":
+        # A UNION rather than an OR, so that the planner can answer each side from its own
+        # GIN index (an OR with a sub-select forces a scan of the user's conversations).
         tsquery = func.to_tsquery(_SIMPLE, bindparam("search_query", postgres_tsquery(terms)))
-        title_match = _tsvector(conversations.c.title).bool_op("@@")(tsquery)
-        message_match = conversations.c.id.in_(
-            select(messages.c.conversation_id).where(
-                _tsvector(messages.c.content).bool_op("@@")(tsquery)
-            )
+        by_title = select(conversations.c.id.label("conversation_id")).where(
+            _tsvector(conversations.c.title).bool_op("@@")(tsquery)
         )
-        return or_(title_match, message_match)
+        by_message = select(messages.c.conversation_id).where(
+            _tsvector(messages.c.content).bool_op("@@")(tsquery)
+        )
+        return conversations.c.id.in_(union(by_title, by_message))
     matching = text(
         "SELECT docs.conversation_id FROM conversation_search_docs AS docs "
         "WHERE docs.doc_id IN (SELECT rowid FROM conversation_search "
