@@ -163,7 +163,7 @@ class StreamChat:
                 file_ids=data.file_ids,
             )
             await uow.messages.add(user_message)
-            await uow.conversations.update(conversation)
+            await uow.conversations.touch(conversation.id, conversation.updated_at)
             await uow.commit()
         return ChatTurn(self, principal, model, conversation, created, user_message, data.options)
 
@@ -244,7 +244,7 @@ class StreamChat:
                 usage=reply.usage,
             )
             await uow.messages.add(message)
-            await uow.conversations.update(conversation)
+            await uow.conversations.touch(conversation.id, conversation.updated_at)
             await uow.commit()
         return message
 
