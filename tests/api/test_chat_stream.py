@@ -93,7 +93,7 @@ async def test_provider_failure_before_first_byte_keeps_the_user_message(
     )
     assert [e.name for e in events] == ["conversation", "message", "error"]
     error = events[-1].data
-    assert error["status"] == 503 and "urn:parley:problem:provider-unavailable" == error["type"]
+    assert error["status"] == 503 and error["type"] == "urn:parley:problem:provider-unavailable"
     assert upstream.base_url not in str(error)
     stored = await messages_of(client, admin, events[0].data["id"])
     assert [(m["role"], m["status"], m["content"]) for m in stored] == [
