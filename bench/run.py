@@ -529,6 +529,7 @@ class Harness:
             for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")
         )
         row = {
+            "load1": round(os.getloadavg()[0], 2),  # >2 on this 2-core box: something else ran
             "run_id": self.run_id,
             "target": t.name,
             "scenario": scenario,
@@ -681,6 +682,8 @@ class Harness:
             "duration_s": a.duration,
             "warmup_s": a.warmup,
             "machine": machine(),
+            "load_at_start": [round(x, 2) for x in os.getloadavg()],
+            "note": a.note,
         }
         if "mockcap" in a.scenarios:
             self.log("mockcap: the mock alone, pinned to core 1")
@@ -832,6 +835,9 @@ def render(res: dict[str, Any]) -> str:
         )
         m = runs[max(runs)]["machine"]
         out += ["", f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}.", ""]
+        for k, v in sorted(runs.items()):
+            if v.get("note"):
+                out += [f"**Note on run `{k}`:** {v['note']}", ""]
     if res["mockcap"]:
         out += [
             "## The mock alone (core 1, wrk on core 0, 64 connections)",
@@ -857,8 +863,8 @@ def render(res: dict[str, Any]) -> str:
             f"## {title}",
             "",
             "| target | conc. | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms "
-            "| CPU ms/req | peak RSS MiB | errors |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| CPU ms/req | peak RSS MiB | errors | load |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         targets = SCENARIO_TARGETS[scen]
         for name in targets:
@@ -866,7 +872,7 @@ def render(res: dict[str, Any]) -> str:
                 r = rows.get(f"{name}|{scen}|{c}")
                 if r is None:
                     why = (status.get(name) or {}).get("error") or "not yet measured"
-                    out.append(f"| {name} | {c} | {why.splitlines()[0][:120]} | | | | | | | |")
+                    out.append(f"| {name} | {c} | {why.splitlines()[0][:120]} | | | | | | | | |")
                     continue
                 base_scen = "stream" if scen == "turns" else scen
                 b = rows.get(f"mock|{base_scen}|{c}")
@@ -877,7 +883,7 @@ def render(res: dict[str, Any]) -> str:
                 out.append(
                     f"| {name} | {c} | {fmt(r['rps'], 0)} | {fmt(r['p50_ms'])} | "
                     f"{fmt(r['p99_ms'])} | {add50} | {add99} | {fmt(r['cpu_ms_per_req'], 3)} | "
-                    f"{fmt(r['peak_rss_mb'], 1)} | {r['errors']} |"
+                    f"{fmt(r['peak_rss_mb'], 1)} | {r['errors']} | {fmt(r.get('load1'))} |"
                 )
         out.append("")
     out += [
@@ -968,6 +974,7 @@ def main() -> None:
         action="store_true",
         help="do not run `parley migrate` before `parley serve`",
     )
+    ap.add_argument("--note", default="", help="a remark stored with the run, shown in RESULTS")
     ap.add_argument("--render-only", action="store_true", help="rewrite RESULTS.md and exit")
     a = ap.parse_args()
     if a.render_only:
