@@ -20,12 +20,13 @@ import resource
 import time
 from collections import Counter
 
-from benchlib import StreamResult, Url, build_request, status_kb, stream_once, tree_pids
+from benchlib import Url, build_request, status_kb, stream_once, tree_pids
 
 
 class State:
     def __init__(self) -> None:
         self.first = 0
+        self.open = 0  # got first bytes and not finished yet
         self.completed = 0
         self.failures: Counter[str] = Counter()
         self.all_first = asyncio.Event()
@@ -35,14 +36,14 @@ async def one_stream(
     url: Url, request: bytes, expect_chunks: int, state: State, n: int, timeout: float
 ) -> None:
     writer: asyncio.StreamWriter | None = None
+    wrapped: _FirstChunkReader | None = None
     try:
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(url.host, url.port), timeout
         )
-        # stream_once only returns at the end; count the first chunk via a wrapper reader
-        res = await asyncio.wait_for(
-            _stream_counting_first(reader, writer, request, state, n), timeout
-        )
+        # stream_once only returns at the end; count the first bytes via a wrapper reader
+        wrapped = _FirstChunkReader(reader, state, n)
+        res = await asyncio.wait_for(stream_once(wrapped, writer, request), timeout)
         if res.status != 200:
             state.failures[f"http {res.status}"] += 1
         elif not res.done:
@@ -56,6 +57,8 @@ async def one_stream(
     except (OSError, asyncio.IncompleteReadError, ValueError) as e:
         state.failures[type(e).__name__] += 1
     finally:
+        if wrapped is not None and wrapped.marked:
+            state.open -= 1
         if writer is not None:
             writer.close()
 
@@ -70,6 +73,7 @@ class _FirstChunkReader:
         if self.seen_head and not self.marked:
             self.marked = True
             self.state.first += 1
+            self.state.open += 1
             if self.state.first >= self.n:
                 self.state.all_first.set()
 
@@ -93,16 +97,6 @@ class _FirstChunkReader:
         data = await self.inner.read(n)
         self._mark()
         return data
-
-
-async def _stream_counting_first(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    request: bytes,
-    state: State,
-    n: int,
-) -> StreamResult:
-    return await stream_once(_FirstChunkReader(reader, state, n), writer, request)
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
@@ -141,7 +135,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     for p in args.pid:
         pids.extend(tree_pids(p))
     rss_open = status_kb(pids, "VmRSS")
-    open_now = state.first - state.completed - sum(state.failures.values())
+    open_now = state.open
     await asyncio.wait(tasks, timeout=args.timeout + 5)
     for t in tasks:
         t.cancel()

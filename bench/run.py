@@ -933,7 +933,7 @@ def render(res: dict[str, Any]) -> str:
             continue
         out.append(
             f"| {name} | {h['streams']} | {h['completed']} | {h['dropped']} | "
-            f"{h['open_at_sample']} | {h['rss_delta_kb'] / 1024:.1f} | "
+            f"{fmt(h['open_at_sample'])} | {h['rss_delta_kb'] / 1024:.1f} | "
             f"{fmt(h['kb_per_open_stream'], 1)} | {fmt(h['first_chunk_all_s'], 1)} | "
             f"{json.dumps(h['failures']) if h['failures'] else '-'} |"
         )
