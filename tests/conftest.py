@@ -82,6 +82,7 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         "auto_migrate": False,
         "log_json": False,
         "log_level": "warning",
+        "retry_base_delay_seconds": 0.01,
     }
     values.update(overrides)
     return Settings(**values)

@@ -20,18 +20,31 @@ from parley.adapters.clock import SystemClock
 from parley.adapters.config.models_file import load_models_file
 from parley.adapters.llm.registry import HttpProviderRegistry
 from parley.adapters.memory.cache import MemoryCache, MemoryWindowCounter
+from parley.adapters.memory.quota import MemoryQuotaStore
+from parley.adapters.observability.prometheus import PrometheusMetrics
 from parley.adapters.readiness import InfrastructureReadiness
 from parley.adapters.redis.cache import RedisCache, RedisWindowCounter
+from parley.adapters.redis.failover import (
+    FailoverCache,
+    FailoverCircuitBreaker,
+    FailoverWindowCounter,
+    Outage,
+)
+from parley.adapters.redis.quota import FailoverQuotaStore, RedisQuotaStore
+from parley.adapters.resilience.breakers import MemoryCircuitBreaker, RedisCircuitBreaker
 from parley.adapters.security.instance_secret import load_or_create_secret
 from parley.adapters.security.passwords import Argon2PasswordHasher, load_common_passwords
 from parley.adapters.security.secret_box import FernetSecretBox
 from parley.adapters.security.tokens import JwtAccessTokenIssuer
 from parley.adapters.sql.engine import create_engine, create_session_factory
+from parley.adapters.sql.repositories.usage import SqlUsageStore
 from parley.adapters.sql.uow import SqlUnitOfWork
 from parley.application.chat.access import ModelAccess
-from parley.application.chat.completions import CompleteChat, StreamCompletion
+from parley.application.chat.circuit_events import CircuitFanout, CircuitGaugeListener
+from parley.application.chat.completions import ChatGate, CompleteChat, StreamCompletion
 from parley.application.chat.conversation_turn import StreamChat
-from parley.application.chat.routing import ModelRouter
+from parley.application.chat.metering import ChatMeter
+from parley.application.chat.routing import ModelRouter, RetryPolicy
 from parley.application.conversations.conversations import (
     CreateConversation,
     DeleteConversation,
@@ -63,6 +76,9 @@ from parley.application.identity.sessions import (
     RevokeSession,
     SessionRevoker,
 )
+from parley.application.limits.admission import ChatAdmission
+from parley.application.limits.manage import SetLimitOverride
+from parley.application.limits.overrides import CachedLimitOverrides
 from parley.application.models.admin import (
     CreateModelConfig,
     DeleteModelConfig,
@@ -78,7 +94,9 @@ from parley.application.models.configured import (
 )
 from parley.application.models.queries import GetModelConfig, ListAvailableModels, ListModelConfigs
 from parley.application.ports.cache import Cache, WindowCounter
+from parley.application.ports.circuit import CircuitBreaker
 from parley.application.ports.clock import Clock
+from parley.application.ports.limits import QuotaStore
 from parley.application.ports.security import PasswordHasher
 from parley.application.ports.unit_of_work import UnitOfWork
 from parley.application.services import (
@@ -86,8 +104,15 @@ from parley.application.services import (
     ConversationServices,
     IdentityServices,
     ModelServices,
+    OperationsServices,
     Services,
+    UsageServices,
 )
+from parley.application.usage.recorder import BatchingUsageSink
+from parley.application.usage.reports import MyUsage, PruneUsage, UsageReport
+from parley.domain.circuit import BreakerSettings
+from parley.domain.limits import DEFAULT_TIER_POLICIES, LimitOverride, LimitPolicy
+from parley.domain.users import Tier
 from parley.log import get_logger
 from parley.settings import Settings
 
@@ -104,6 +129,8 @@ class Container:
     sync_models: SyncConfiguredModels
     declared_models: list[ConfiguredModel]
     providers: HttpProviderRegistry
+    usage_sink: BatchingUsageSink
+    prune_usage: PruneUsage | None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def startup(self) -> None:
@@ -124,6 +151,20 @@ class Container:
     def start(self) -> None:
         """Start background work (call inside the running event loop)."""
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="api-key-use-flush"))
+        self._tasks.append(asyncio.create_task(self.usage_sink.run(), name="usage-flush"))
+        if self.prune_usage is not None:
+            self._tasks.append(asyncio.create_task(self._prune_loop(), name="usage-retention"))
+
+    async def _prune_loop(self) -> None:
+        assert self.prune_usage is not None
+        while True:
+            try:
+                deleted = await self.prune_usage()
+                if deleted:
+                    log.info("usage_pruned", deleted=deleted)
+            except Exception:
+                log.exception("usage_prune_failed")
+            await asyncio.sleep(3600)
 
     async def _flush_loop(self) -> None:
         while True:
@@ -141,13 +182,18 @@ class Container:
                 await task
         with contextlib.suppress(Exception):
             await self.flush_api_key_use()
+        try:
+            stored = await self.usage_sink.flush()
+            log.info("usage_flushed_at_shutdown", records=stored)
+        except Exception:
+            log.exception("usage_flush_at_shutdown_failed", pending=self.usage_sink.pending)
         await self.providers.aclose()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()
 
 
-def build_container(
+def build_container(  # noqa: PLR0915 -- split into per-area modules once the areas settle
     settings: Settings,
     *,
     clock: Clock | None = None,
@@ -167,11 +213,32 @@ def build_container(
     def uow_factory() -> UnitOfWork:
         return SqlUnitOfWork(session_factory)
 
+    metrics = PrometheusMetrics()
+    circuit_listeners = CircuitFanout([CircuitGaugeListener(metrics)])
+    breaker_settings = BreakerSettings(
+        consecutive_failures=settings.breaker_consecutive_failures,
+        failure_ratio=settings.breaker_failure_ratio,
+        min_requests=settings.breaker_min_requests,
+        window_seconds=settings.breaker_window_seconds,
+        cooldown_seconds=settings.breaker_cooldown_seconds,
+    )
+    local_breaker = MemoryCircuitBreaker(breaker_settings, circuit_listeners)
     redis: Redis | None = None
+    quota: QuotaStore = MemoryQuotaStore()
+    breaker: CircuitBreaker = local_breaker
     if settings.redis_url:
-        redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-        cache = cache or RedisCache(redis, local_ttl_seconds=settings.shared_cache_local_seconds)
-        counter = counter or RedisWindowCounter(redis)
+        # Short timeouts: a Redis that stops answering must not hold requests up; the
+        # failover adapters switch to local state within one timeout.
+        redis = Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        outage = Outage()
+        shared = RedisCache(redis, local_ttl_seconds=settings.shared_cache_local_seconds)
+        cache = cache or FailoverCache(shared, outage, settings.shared_cache_local_seconds)
+        counter = counter or FailoverWindowCounter(RedisWindowCounter(redis), outage)
+        share = settings.limits_local_share or 1 / max(settings.replicas, 1)
+        quota = FailoverQuotaStore(RedisQuotaStore(redis), quota, share, outage)
+        breaker = FailoverCircuitBreaker(
+            RedisCircuitBreaker(redis, breaker_settings, circuit_listeners), local_breaker, outage
+        )
     cache = cache or MemoryCache()
     counter = counter or MemoryWindowCounter()
 
@@ -225,11 +292,30 @@ def build_container(
     )
     providers = HttpProviderRegistry.with_default_providers(catalog.resolve_api_key)
     model_access = ModelAccess(catalog)
-    router = ModelRouter(providers)
+    retry = RetryPolicy(
+        max_attempts=settings.retry_max_attempts,
+        base_delay_seconds=settings.retry_base_delay_seconds,
+        max_delay_seconds=settings.retry_max_delay_seconds,
+        deadline_seconds=settings.routing_deadline_seconds,
+    )
+    router = ModelRouter(providers, catalog, breaker, retry, get_logger("parley.routing"))
+    usage_store = SqlUsageStore(session_factory)
+    usage_sink = BatchingUsageSink(
+        usage_store, get_logger("parley.usage"), interval_seconds=settings.usage_flush_seconds
+    )
+    overrides = CachedLimitOverrides(uow_factory, cache)
+    admission = ChatAdmission(tier_policies(settings), overrides, quota, metrics)
+    meter = ChatMeter(usage_sink, metrics, admission, clock)
+    gate = ChatGate(model_access, admission, meter)
     chat = ChatServices(
-        complete=CompleteChat(model_access, router),
-        stream_completion=StreamCompletion(model_access, router),
-        stream_chat=StreamChat(uow_factory, model_access, router, clock),
+        complete=CompleteChat(gate, router),
+        stream_completion=StreamCompletion(gate, router, metrics),
+        stream_chat=StreamChat(uow_factory, model_access, router, admission, meter, clock),
+    )
+    usage = UsageServices(
+        report=UsageReport(usage_store),
+        mine=MyUsage(usage_store),
+        set_limits=SetLimitOverride(uow_factory, overrides, clock),
     )
     conversations = ConversationServices(
         create=CreateConversation(uow_factory, clock),
@@ -248,6 +334,8 @@ def build_container(
         models=models,
         chat=chat,
         conversations=conversations,
+        usage=usage,
+        operations=OperationsServices(http_metrics=metrics, exporter=metrics),
         readiness=InfrastructureReadiness(engine, redis),
     )
     return Container(
@@ -259,7 +347,20 @@ def build_container(
         sync_models=SyncConfiguredModels(uow_factory, catalog, clock),
         declared_models=declared_models(settings),
         providers=providers,
+        usage_sink=usage_sink,
+        prune_usage=PruneUsage(usage_store, settings.usage_retention_days)
+        if settings.usage_retention_days
+        else None,
     )
+
+
+def tier_policies(settings: Settings) -> dict[Tier, LimitPolicy]:
+    """The built-in tier policies, changed by PARLEY_TIER_LIMITS where it says so."""
+    policies = dict(DEFAULT_TIER_POLICIES)
+    for tier_name, changes in settings.tier_limits.items():
+        tier = Tier(tier_name)
+        policies[tier] = policies[tier].overridden_by(LimitOverride.from_mapping(changes))
+    return policies
 
 
 def declared_models(settings: Settings) -> list[ConfiguredModel]:

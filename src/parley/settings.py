@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -58,6 +59,34 @@ class Settings(BaseSettings):
     model_catalog_check_seconds: float = Field(
         default=1.0, description="How often a replica checks whether model configs changed."
     )
+
+    # Routing and provider failures
+    retry_max_attempts: int = 3
+    retry_base_delay_seconds: float = 0.25
+    retry_max_delay_seconds: float = 8.0
+    routing_deadline_seconds: float = 30.0
+    breaker_consecutive_failures: int = 5
+    breaker_failure_ratio: float = 0.5
+    breaker_min_requests: int = 20
+    breaker_window_seconds: float = 60.0
+    breaker_cooldown_seconds: float = 30.0
+
+    # Limits and usage
+    tier_limits: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='JSON: per-tier limit changes, e.g. {"free": {"requests_per_minute": 20}}',
+    )
+    replicas: int = Field(
+        default=1, description="How many replicas share the limits (sets the local share)."
+    )
+    limits_local_share: float | None = Field(
+        default=None,
+        description="Share of each limit a replica enforces alone while Redis is down "
+        "(default 1/replicas).",
+    )
+    usage_flush_seconds: float = 1.0
+    usage_retention_days: int | None = None
+
     log_level: str = "info"
     log_json: bool = True
 

@@ -87,7 +87,7 @@ async def test_provider_failure_before_first_byte_keeps_the_user_message(
     client: httpx.AsyncClient, admin: SignedIn, upstream: ScriptedUpstream
 ) -> None:
     await add_model(client, admin, "scripted", upstream.openai_base_url)
-    upstream.enqueue(Fail(500))
+    upstream.enqueue(Fail(500), Fail(502), Fail(503))  # every retry fails too
     events = parse_events(
         (await stream(client, admin, message="are you there?", model="scripted")).text
     )

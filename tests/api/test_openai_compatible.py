@@ -82,7 +82,7 @@ async def test_typed_errors(
         )
     assert "does-not-exist" in str(missing.value)
     await add_model(client, admin, "scripted", upstream.openai_base_url)
-    upstream.enqueue(Fail(500))
+    upstream.enqueue(Fail(500), Fail(500), Fail(500))
     with pytest.raises(openai.InternalServerError):
         await sdk(client, api_key).chat.completions.create(
             model="scripted", messages=[{"role": "user", "content": "x"}]

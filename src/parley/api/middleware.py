@@ -50,6 +50,7 @@ class RequestIdMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
+                _observe(scope, status, time.perf_counter() - started)
                 access_log.info(
                     "request",
                     method=scope["method"],
@@ -57,6 +58,18 @@ class RequestIdMiddleware:
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )
+
+
+def _observe(scope: Scope, status: int, seconds: float) -> None:
+    """Count the request by its route template (never the raw path: ids would explode the
+    label set)."""
+    services = getattr(scope.get("app"), "state", None)
+    services = getattr(services, "services", None)
+    if services is None:
+        return
+    route = scope.get("route")
+    template = getattr(route, "path", None) or "unmatched"
+    services.operations.http_metrics.request_finished(scope["method"], template, status, seconds)
 
 
 class BodyTooLarge(Exception):

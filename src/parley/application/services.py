@@ -32,6 +32,7 @@ from parley.application.identity.me import GetMe, UpdateMe
 from parley.application.identity.password_change import ChangePassword
 from parley.application.identity.refresh import RefreshSession
 from parley.application.identity.sessions import ListSessions, Logout, LogoutAll, RevokeSession
+from parley.application.limits.manage import SetLimitOverride
 from parley.application.models.admin import (
     CreateModelConfig,
     DeleteModelConfig,
@@ -39,6 +40,8 @@ from parley.application.models.admin import (
 )
 from parley.application.models.catalog import ModelCatalog
 from parley.application.models.queries import GetModelConfig, ListAvailableModels, ListModelConfigs
+from parley.application.ports.metrics import HttpMetrics, MetricsExporter
+from parley.application.usage.reports import MyUsage, UsageReport
 
 
 class ReadinessProbe(Protocol):
@@ -99,9 +102,24 @@ class ConversationServices:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageServices:
+    report: UsageReport
+    mine: MyUsage
+    set_limits: SetLimitOverride
+
+
+@dataclass(frozen=True, slots=True)
+class OperationsServices:
+    http_metrics: HttpMetrics
+    exporter: MetricsExporter
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     identity: IdentityServices
     models: ModelServices
     chat: ChatServices
     conversations: ConversationServices
+    usage: UsageServices
+    operations: OperationsServices
     readiness: ReadinessProbe

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -176,4 +177,49 @@ messages = Table(
     Column("completion_tokens", Integer()),
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_messages_conversation_id_created_at_id", "conversation_id", "created_at", "id"),
+)
+
+usage_logs = Table(
+    "usage_logs",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("user_id", Uuid(), nullable=False),
+    Column("api_key_id", Uuid()),
+    Column("conversation_id", Uuid()),
+    Column("endpoint", String(32), nullable=False),
+    Column("requested_model", String(200), nullable=False),
+    Column("served_model", String(200)),
+    Column("provider", String(32)),
+    Column("prompt_tokens", Integer(), nullable=False),
+    Column("completion_tokens", Integer(), nullable=False),
+    Column("tokens_estimated", Boolean(), nullable=False),
+    Column("cost_micros", BigInteger(), nullable=False),
+    Column("latency_ms", Float()),
+    Column("ttft_ms", Float()),
+    Column("status", String(16), nullable=False),
+    Column("error_type", String(64)),
+    Index("ix_usage_logs_at", "at"),
+    Index("ix_usage_logs_user_id_at", "user_id", "at"),
+)
+
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("user_id", Uuid(), primary_key=True),
+    Column("model", String(200), primary_key=True),
+    Column("requests", BigInteger(), nullable=False),
+    Column("prompt_tokens", BigInteger(), nullable=False),
+    Column("completion_tokens", BigInteger(), nullable=False),
+    Column("cost_micros", BigInteger(), nullable=False),
+)
+
+limit_overrides = Table(
+    "limit_overrides",
+    metadata,
+    Column("subject_type", String(16), primary_key=True),
+    Column("subject_id", Uuid(), primary_key=True),
+    Column("limits", JSONType, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )

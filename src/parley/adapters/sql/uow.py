@@ -17,6 +17,7 @@ from parley.adapters.sql.repositories.identity import (
     SqlRefreshTokenRepository,
     SqlSessionRepository,
 )
+from parley.adapters.sql.repositories.limits import SqlLimitOverrideRepository
 from parley.adapters.sql.repositories.models import SqlModelConfigRepository
 from parley.adapters.sql.repositories.users import SqlUserRepository
 from parley.application.ports.audit import AuditLog
@@ -27,6 +28,7 @@ from parley.application.ports.identity import (
     SessionRepository,
     UserRepository,
 )
+from parley.application.ports.limits import LimitOverrideRepository
 from parley.application.ports.models import ModelConfigRepository
 
 
@@ -36,6 +38,7 @@ class SqlUnitOfWork:
     refresh_tokens: RefreshTokenRepository
     api_keys: ApiKeyRepository
     audit: AuditLog
+    limit_overrides: LimitOverrideRepository
     models: ModelConfigRepository
     conversations: ConversationRepository
     messages: MessageRepository
@@ -50,6 +53,7 @@ class SqlUnitOfWork:
         self.refresh_tokens = SqlRefreshTokenRepository(self._session)
         self.api_keys = SqlApiKeyRepository(self._session)
         self.audit = SqlAuditLog(self._session)
+        self.limit_overrides = SqlLimitOverrideRepository(self._session)
         self.models = SqlModelConfigRepository(self._session)
         self.conversations = SqlConversationRepository(self._session)
         self.messages = SqlMessageRepository(self._session)

@@ -13,7 +13,7 @@ from parley.api.openai_format import ChunkWriter, completion_json, openai_error,
 from parley.api.schemas.openai import ChatCompletionIn
 from parley.api.sse import SSE_DONE, SSE_HEADERS, sse_data
 from parley.application.chat.completions import CompletionInput
-from parley.application.chat.routing import OpenedStream
+from parley.application.chat.metering import MeteredStream
 from parley.domain.chat import FinishEvent, TextDelta, ToolCallEvent, Usage, UsageEvent
 from parley.domain.errors import ParleyError
 
@@ -42,7 +42,7 @@ async def chat_completions(
     )
 
 
-async def _chunks(stream: OpenedStream, include_usage: bool) -> AsyncIterator[bytes]:
+async def _chunks(stream: MeteredStream, include_usage: bool) -> AsyncIterator[bytes]:
     writer = ChunkWriter(stream.model.name)
     usage: Usage | None = None
     tool_index = 0

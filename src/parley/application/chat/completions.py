@@ -1,17 +1,26 @@
 """OpenAI-style chat completions: the caller sends the whole message list; nothing is stored
-in conversations (usage is still accounted)."""
+in conversations, and every request is admitted against limits and accounted."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from parley.application.chat.access import ModelAccess
+from parley.application.chat.cancellation import survive_cancellation
+from parley.application.chat.metering import ChatMeter, Meter, MeteredStream
 from parley.application.chat.requests import GenerationOptions, build_request
-from parley.application.chat.routing import ModelRouter, OpenedStream, RoutedCompletion
-from parley.domain.chat import ChatMessage
-from parley.domain.errors import FieldError, ValidationFailed
+from parley.application.chat.routing import ModelRouter
+from parley.application.limits.admission import ChatAdmission
+from parley.application.ports.metrics import ChatMetrics
+from parley.application.tokens import estimate_messages_tokens, estimate_tools_tokens
+from parley.domain.chat import ChatCompletion, ChatMessage
+from parley.domain.errors import FieldError, ParleyError, ValidationFailed
 from parley.domain.identity import Principal
+from parley.domain.models import ModelConfig
+from parley.domain.usage import UsageStatus
+
+ENDPOINT = "chat.completions"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,37 +30,83 @@ class CompletionInput:
     options: GenerationOptions
 
 
-def _check(data: CompletionInput) -> None:
-    if not data.messages:
-        message = "messages must contain at least one message."
-        raise ValidationFailed([FieldError(("body", "messages"), message)], message)
+@dataclass(frozen=True, slots=True)
+class CompletionResult:
+    model: ModelConfig
+    completion: ChatCompletion
+    headers: dict[str, str]
+
+
+class ChatGate:
+    """What every chat request passes first: validation, the model and the caller's right to
+    it, limits admission, and the start of its meter."""
+
+    def __init__(self, access: ModelAccess, admission: ChatAdmission, meter: ChatMeter) -> None:
+        self.access = access
+        self.admission = admission
+        self.meter = meter
+
+    async def start(
+        self, principal: Principal, data: CompletionInput, *, streaming: bool
+    ) -> tuple[ModelConfig, GenerationOptions, Meter]:
+        if not data.messages:
+            message = "messages must contain at least one message."
+            raise ValidationFailed([FieldError(("body", "messages"), message)], message)
+        model = await self.access.resolve(principal, data.model)
+        prompt = estimate_messages_tokens(data.messages) + estimate_tools_tokens(data.options.tools)
+        admission = await self.admission.admit(
+            principal, model, prompt, data.options.max_tokens, streaming=streaming
+        )
+        options = replace(data.options, max_tokens=admission.max_output_tokens)
+        return model, options, self.meter.start(principal, ENDPOINT, model, admission, prompt)
 
 
 class CompleteChat:
     """Answers a chat completion in one piece. Raises `ModelNotFound`, `PermissionDenied`,
-    `ValidationFailed`, and `ProviderError` subclasses."""
+    `ValidationFailed`, `RateLimited`, and `ProviderError` subclasses."""
 
-    def __init__(self, access: ModelAccess, router: ModelRouter) -> None:
-        self._access = access
+    def __init__(self, gate: ChatGate, router: ModelRouter) -> None:
+        self._gate = gate
         self._router = router
 
-    async def __call__(self, principal: Principal, data: CompletionInput) -> RoutedCompletion:
-        _check(data)
-        model = await self._access.resolve(principal, data.model)
-        return await self._router.complete(model, build_request(model, data.messages, data.options))
+    async def __call__(self, principal: Principal, data: CompletionInput) -> CompletionResult:
+        model, options, meter = await self._gate.start(principal, data, streaming=False)
+        try:
+            routed = await self._router.complete(
+                model, build_request(model, data.messages, options), principal.tier
+            )
+        except BaseException as error:
+            status = UsageStatus.ERROR if isinstance(error, ParleyError) else UsageStatus.CANCELLED
+            await survive_cancellation(meter.finish(status, error=error))
+            raise
+        meter.first_token()
+        await meter.finish(
+            UsageStatus.SUCCESS,
+            served=routed.model,
+            usage=routed.completion.usage,
+            completion_text=routed.completion.text,
+        )
+        return CompletionResult(routed.model, routed.completion, meter.admission.headers)
 
 
 class StreamCompletion:
-    """Opens a streamed chat completion: returns once the provider's first event arrived,
-    so failures before the first byte surface as errors, not as a broken stream."""
+    """Opens a streamed chat completion: returns once the provider's first event arrived, so
+    failures before the first byte surface as errors (after retries and fallbacks), never as
+    a broken stream. The stream's end is accounted whichever way it comes."""
 
-    def __init__(self, access: ModelAccess, router: ModelRouter) -> None:
-        self._access = access
+    def __init__(self, gate: ChatGate, router: ModelRouter, metrics: ChatMetrics) -> None:
+        self._gate = gate
         self._router = router
+        self._metrics = metrics
 
-    async def __call__(self, principal: Principal, data: CompletionInput) -> OpenedStream:
-        _check(data)
-        model = await self._access.resolve(principal, data.model)
-        return await self._router.open_stream(
-            model, build_request(model, data.messages, data.options)
-        )
+    async def __call__(self, principal: Principal, data: CompletionInput) -> MeteredStream:
+        model, options, meter = await self._gate.start(principal, data, streaming=True)
+        try:
+            stream = await self._router.open_stream(
+                model, build_request(model, data.messages, options), principal.tier
+            )
+        except BaseException as error:
+            status = UsageStatus.ERROR if isinstance(error, ParleyError) else UsageStatus.CANCELLED
+            await survive_cancellation(meter.finish(status, error=error))
+            raise
+        return MeteredStream(stream, meter, self._metrics)

@@ -35,8 +35,7 @@ def fit_history(
     budget_tokens: int,
 ) -> list[ChatMessage]:
     """The system prompt plus the longest run of recent messages that fits `budget_tokens`,
-    oldest first. Failed turns with nothing said are skipped; a tool result whose call was
-    cut off is dropped, since providers refuse orphaned tool results."""
+    oldest first, starting at a user message. Failed turns with nothing said are skipped."""
     context: list[ChatMessage] = []
     spent = 3  # the reply primer every provider adds
     system: ChatMessage | None = None
@@ -53,7 +52,9 @@ def fit_history(
         spent += cost
         context.append(chat_message)
     context.reverse()
-    while context and context[0].role == MessageRole.TOOL.value:
+    # Start at a user message: providers refuse a history that opens with a tool result, and
+    # some (Anthropic) one that opens with the assistant.
+    while context and context[0].role != MessageRole.USER.value:
         context.pop(0)
     return [system, *context] if system else context
 

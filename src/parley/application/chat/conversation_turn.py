@@ -7,19 +7,20 @@ open while the model talks."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from parley.application.chat.access import ModelAccess
+from parley.application.chat.cancellation import survive_cancellation
 from parley.application.chat.context_window import (
     HISTORY_READ_LIMIT,
     fit_history,
     fits,
     output_reserve,
 )
+from parley.application.chat.metering import ChatMeter, Meter
 from parley.application.chat.requests import GenerationOptions, build_request
 from parley.application.chat.routing import ModelRouter
 from parley.application.chat.turn_events import (
@@ -33,8 +34,10 @@ from parley.application.chat.turn_events import (
     UserMessageStored,
 )
 from parley.application.conversations.access import ConversationAccess
+from parley.application.limits.admission import ChatAdmission
 from parley.application.ports.clock import Clock
 from parley.application.ports.unit_of_work import UnitOfWorkFactory
+from parley.application.tokens import estimate_tokens
 from parley.domain.chat import (
     ChatRequest,
     FinishEvent,
@@ -48,8 +51,10 @@ from parley.domain.conversations import Conversation, Message, MessageRole, Mess
 from parley.domain.errors import FieldError, ParleyError, ValidationFailed
 from parley.domain.identity import Principal
 from parley.domain.models import ModelConfig
+from parley.domain.usage import UsageStatus
 
 DEFAULT_MODEL = "echo"
+ENDPOINT = "chat.stream"
 TITLE_LENGTH = 80
 T = TypeVar("T")
 
@@ -69,6 +74,7 @@ class _Reply:
     tool_calls: list[ToolCall] = field(default_factory=list)
     usage: Usage | None = None
     finish_reason: str | None = None
+    model: str | None = None
 
     @property
     def text(self) -> str:
@@ -87,6 +93,7 @@ class ChatTurn:
         created: bool,
         user_message: Message,
         options: GenerationOptions,
+        meter: Meter,
     ) -> None:
         self._runner = runner
         self.principal = principal
@@ -94,66 +101,98 @@ class ChatTurn:
         self.conversation = conversation
         self.created = created
         self.user_message = user_message
-        self._options = options
+        self.options = options
+        self.meter = meter
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return self.meter.admission.headers
 
     def events(self) -> AsyncIterator[TurnEvent]:
         return self._runner.run(self)
 
-    @property
-    def options(self) -> GenerationOptions:
-        return self._options
-
 
 class StreamChat:
-    """Starts a turn: resolves the model (`ModelNotFound`, `PermissionDenied`), the
-    conversation (`NotFound` for a missing or foreign one; a new one when none is named),
-    checks the message fits the model (`ValidationFailed`), and commits the user message."""
+    """Starts a turn: resolves the conversation (`NotFound` for a missing or foreign one; a
+    new one when none is named) and the model (`ModelNotFound`, `PermissionDenied`), checks
+    the message fits the model (`ValidationFailed`), admits it against the caller's limits
+    (`RateLimited`), and commits the user message. A refused turn stores nothing."""
 
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
         access: ModelAccess,
         router: ModelRouter,
+        admission: ChatAdmission,
+        meter: ChatMeter,
         clock: Clock,
     ) -> None:
         self._uow_factory = uow_factory
         self._access = access
         self._router = router
+        self._admission = admission
+        self._meter = meter
         self._clock = clock
 
     async def __call__(self, principal: Principal, data: TurnInput) -> ChatTurn:
         if not data.message.strip() and not data.file_ids:
             raise ValidationFailed([FieldError(("body", "message"), "message must not be empty.")])
+        conversation, created = await self._conversation(principal, data)
+        model = await self._access.resolve(
+            principal, data.model or conversation.model or DEFAULT_MODEL
+        )
+        budget = model.context_window - output_reserve(
+            model.context_window, data.options.max_tokens
+        )
+        if not fits(data.message, conversation.system_prompt, budget):
+            message = f"The message is too long for {model.name}'s context window."
+            raise ValidationFailed([FieldError(("body", "message"), message)], message)
+        prompt = estimate_tokens(data.message) + estimate_tokens(conversation.system_prompt or "")
+        admission = await self._admission.admit(
+            principal, model, prompt, data.options.max_tokens, streaming=True
+        )
+        options = replace(data.options, max_tokens=admission.max_output_tokens)
+        meter = self._meter.start(principal, ENDPOINT, model, admission, prompt, conversation.id)
+        try:
+            user_message = await self._store_user_message(conversation, created, data)
+        except BaseException as error:
+            await survive_cancellation(meter.finish(UsageStatus.ERROR, error=error))
+            raise
+        return ChatTurn(self, principal, model, conversation, created, user_message, options, meter)
+
+    async def _conversation(
+        self, principal: Principal, data: TurnInput
+    ) -> tuple[Conversation, bool]:
+        if data.conversation_id is not None:
+            async with self._uow_factory() as uow:
+                owned = await ConversationAccess.owned(uow, principal.user_id, data.conversation_id)
+            return owned, False
+        now = self._clock.now()
+        return (
+            Conversation(
+                id=uuid.uuid4(),
+                user_id=principal.user_id,
+                title=_title(data.message),
+                model=data.model,
+                system_prompt=None,
+                archived=False,
+                created_at=now,
+                updated_at=now,
+            ),
+            True,
+        )
+
+    async def _store_user_message(
+        self, conversation: Conversation, created: bool, data: TurnInput
+    ) -> Message:
         async with self._uow_factory() as uow:
-            created = data.conversation_id is None
-            if data.conversation_id is None:
-                now = self._clock.now()
-                conversation = Conversation(
-                    id=uuid.uuid4(),
-                    user_id=principal.user_id,
-                    title=_title(data.message),
-                    model=data.model,
-                    system_prompt=None,
-                    archived=False,
-                    created_at=now,
-                    updated_at=now,
-                )
-            else:
-                conversation = await ConversationAccess.owned(
-                    uow, principal.user_id, data.conversation_id
-                )
-            model = await self._access.resolve(
-                principal, data.model or conversation.model or DEFAULT_MODEL
-            )
-            budget = model.context_window - output_reserve(
-                model.context_window, data.options.max_tokens
-            )
-            if not fits(data.message, conversation.system_prompt, budget):
-                message = f"The message is too long for {model.name}'s context window."
-                raise ValidationFailed([FieldError(("body", "message"), message)], message)
             if created:
                 await uow.conversations.add(conversation)
-            user_message = Message(
+            else:  # re-read under this transaction: it may have been deleted meanwhile
+                conversation = await ConversationAccess.owned(
+                    uow, conversation.user_id, conversation.id
+                )
+            message = Message(
                 id=uuid.uuid4(),
                 conversation_id=conversation.id,
                 role=MessageRole.USER,
@@ -162,47 +201,66 @@ class StreamChat:
                 created_at=conversation.touch(self._clock.now()),
                 file_ids=data.file_ids,
             )
-            await uow.messages.add(user_message)
+            await uow.messages.add(message)
             await uow.conversations.touch(conversation.id, conversation.updated_at)
             await uow.commit()
-        return ChatTurn(self, principal, model, conversation, created, user_message, data.options)
+        return message
 
     async def run(self, turn: ChatTurn) -> AsyncIterator[TurnEvent]:
-        yield ConversationReady(turn.conversation, turn.created)
-        yield UserMessageStored(turn.user_message)
         reply = _Reply()
+        status, failure, served = UsageStatus.CANCELLED, None, None
         try:
-            request = await self._request_for(turn)
-            stream = await self._router.open_stream(turn.model, request)
-        except ParleyError as error:
-            stored = await _survive_cancellation(self._store_reply(turn, reply, error))
-            yield TurnFailed(error, stored)
-            return
-        try:
-            async for event in stream:
-                if isinstance(event, TextDelta):
-                    reply.parts.append(event.text)
-                    yield ReplyDelta(event.text)
-                elif isinstance(event, ToolCallEvent):
-                    reply.tool_calls.append(event.call)
-                    yield ToolCallRequested(event.call)
-                elif isinstance(event, UsageEvent):
-                    reply.usage = event.usage
-                    yield UsageReported(event.usage)
-                elif isinstance(event, FinishEvent):
-                    reply.finish_reason = event.reason
-        except ParleyError as error:
-            stored = await _survive_cancellation(self._store_reply(turn, reply, error))
-            yield TurnFailed(error, stored)
-            return
-        except BaseException:
-            # The client went away (cancellation) or stopped reading: keep what was said.
-            await _survive_cancellation(self._store_reply(turn, reply, None, interrupted=True))
-            raise
+            yield ConversationReady(turn.conversation, turn.created)
+            yield UserMessageStored(turn.user_message)
+            try:
+                request = await self._request_for(turn)
+                stream = await self._router.open_stream(turn.model, request, turn.principal.tier)
+            except ParleyError as error:
+                status, failure = UsageStatus.ERROR, error
+                stored = await survive_cancellation(self._store_reply(turn, reply, error))
+                yield TurnFailed(error, stored)
+                return
+            served = stream.model
+            reply.model = served.name
+            try:
+                async for event in stream:
+                    if isinstance(event, TextDelta):
+                        turn.meter.first_token()
+                        reply.parts.append(event.text)
+                        yield ReplyDelta(event.text)
+                    elif isinstance(event, ToolCallEvent):
+                        turn.meter.first_token()
+                        reply.tool_calls.append(event.call)
+                        yield ToolCallRequested(event.call)
+                    elif isinstance(event, UsageEvent):
+                        reply.usage = event.usage
+                        yield UsageReported(event.usage)
+                    elif isinstance(event, FinishEvent):
+                        reply.finish_reason = event.reason
+            except ParleyError as error:
+                status, failure = UsageStatus.INCOMPLETE, error
+                stored = await survive_cancellation(self._store_reply(turn, reply, error))
+                yield TurnFailed(error, stored)
+                return
+            except BaseException:
+                # The client went away (cancellation) or stopped reading: keep what was said.
+                await survive_cancellation(self._store_reply(turn, reply, None, interrupted=True))
+                raise
+            finally:
+                await stream.aclose()
+            status = UsageStatus.SUCCESS
+            stored = await survive_cancellation(self._store_reply(turn, reply, None))
+            yield ReplyStored(stored)
         finally:
-            await stream.aclose()
-        stored = await _survive_cancellation(self._store_reply(turn, reply, None))
-        yield ReplyStored(stored)
+            await survive_cancellation(
+                turn.meter.finish(
+                    status,
+                    served=served,
+                    usage=reply.usage,
+                    completion_text=reply.text,
+                    error=failure,
+                )
+            )
 
     async def _request_for(self, turn: ChatTurn) -> ChatRequest:
         model = turn.model
@@ -239,7 +297,7 @@ class StreamChat:
                 content=reply.text,
                 status=status,
                 created_at=conversation.touch(self._clock.now()),
-                model=turn.model.name,
+                model=reply.model or turn.model.name,
                 tool_calls=tuple(reply.tool_calls),
                 usage=reply.usage,
             )
@@ -247,21 +305,6 @@ class StreamChat:
             await uow.conversations.touch(conversation.id, conversation.updated_at)
             await uow.commit()
         return message
-
-
-async def _survive_cancellation(work: Awaitable[T]) -> T:
-    """Finish `work` even if the surrounding task is being cancelled (a client disconnect
-    cancels the response task repeatedly): it runs as its own task, which is awaited."""
-    task = asyncio.ensure_future(work)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        _PENDING.add(task)
-        task.add_done_callback(_PENDING.discard)
-        raise
-
-
-_PENDING: set[asyncio.Future[Any]] = set()
 
 
 def _title(message: str) -> str | None:

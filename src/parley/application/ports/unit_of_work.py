@@ -14,6 +14,7 @@ from parley.application.ports.identity import (
     SessionRepository,
     UserRepository,
 )
+from parley.application.ports.limits import LimitOverrideRepository
 from parley.application.ports.models import ModelConfigRepository
 
 
@@ -26,6 +27,7 @@ class UnitOfWork(Protocol):
     refresh_tokens: RefreshTokenRepository
     api_keys: ApiKeyRepository
     audit: AuditLog
+    limit_overrides: LimitOverrideRepository
     models: ModelConfigRepository
     conversations: ConversationRepository
     messages: MessageRepository

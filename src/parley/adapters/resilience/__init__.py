@@ -1,0 +1,1 @@
+"""Circuit breakers: in process, or shared through Redis."""

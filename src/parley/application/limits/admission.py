@@ -1,0 +1,201 @@
+"""Admitting a chat request against its limits: reserve an estimate up front, settle with
+the real usage at the end (also when the stream fails or the client leaves)."""
+
+from __future__ import annotations
+
+import calendar
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from parley.application.ports.limits import LimitOverrides, QuotaStore
+from parley.application.ports.metrics import ChatMetrics
+from parley.domain.errors import RateLimited
+from parley.domain.identity import Principal
+from parley.domain.limits import LimitPolicy
+from parley.domain.models import ModelConfig
+from parley.domain.users import Tier
+
+MINUTE, DAY = 60, 86_400
+MICROS = Decimal(1_000_000)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Whose counters a policy is enforced on: the user, or one of their keys."""
+
+    key: str
+    policy: LimitPolicy
+
+
+@dataclass
+class Admission:
+    """What was reserved for one request; `settle` gives back the difference."""
+
+    max_output_tokens: int | None
+    headers: dict[str, str]
+    reserved_tokens: int = 0
+    reserved_micros: int = 0
+    token_keys: list[tuple[str, float]] = field(default_factory=list)
+    budget_keys: list[tuple[str, float]] = field(default_factory=list)
+    slots: list[tuple[str, str]] = field(default_factory=list)
+    settled: bool = False
+
+
+def _windows(now: float) -> tuple[int, int, str, float, float, float]:
+    """Window ids (minute, day, calendar month, all UTC) and the seconds until each ends."""
+    minute, day = int(now // MINUTE), int(now // DAY)
+    today = time.gmtime(now)
+    year, month = today.tm_year, today.tm_mon
+    next_month = calendar.timegm((year + month // 12, month % 12 + 1, 1, 0, 0, 0))
+    to_minute, to_day = (minute + 1) * MINUTE - now, (day + 1) * DAY - now
+    return minute, day, f"{year}{month:02d}", to_minute, to_day, next_month - now
+
+
+class ChatAdmission:
+    """Raises `RateLimited` (with `Retry-After` and X-RateLimit-* headers) when a request
+    would exceed requests/minute, tokens/minute, tokens/day, concurrent streams or the
+    monthly budget of the caller's policy (tier, then user override, then key override)."""
+
+    def __init__(
+        self,
+        tier_policies: dict[Tier, LimitPolicy],
+        overrides: LimitOverrides,
+        store: QuotaStore,
+        metrics: ChatMetrics,
+        stream_lease_seconds: float = 3600.0,
+    ) -> None:
+        self._tiers = tier_policies
+        self._overrides = overrides
+        self._store = store
+        self._metrics = metrics
+        self._lease = stream_lease_seconds
+
+    async def subjects(self, principal: Principal) -> list[Subject]:
+        user_policy = self._tiers.get(principal.tier, LimitPolicy()).overridden_by(
+            await self._overrides.for_user(principal.user_id)
+        )
+        subjects = [Subject(f"user:{principal.user_id}", user_policy)]
+        if principal.api_key_id is not None:
+            key_override = await self._overrides.for_api_key(principal.api_key_id)
+            if key_override is not None:
+                subjects.append(
+                    Subject(f"key:{principal.api_key_id}", user_policy.overridden_by(key_override))
+                )
+        return subjects
+
+    async def admit(
+        self,
+        principal: Principal,
+        model: ModelConfig,
+        prompt_tokens: int,
+        max_tokens: int | None,
+        *,
+        streaming: bool,
+    ) -> Admission:
+        subjects = await self.subjects(principal)
+        max_output = _max_output(subjects, model, max_tokens)
+        expected_output = max_output or min(1024, max(model.context_window // 4, 1))
+        tokens = prompt_tokens + expected_output
+        micros = int(model.cost(prompt_tokens, expected_output) * MICROS)
+        admission = Admission(max_output, {}, tokens, micros)
+        windows = _windows(time.time())
+        try:
+            for subject in subjects:
+                await self._admit_subject(
+                    subject, admission, windows, streaming=streaming, first=subject is subjects[0]
+                )
+        except RateLimited:
+            await self._give_back(admission, tokens, micros)
+            raise
+        return admission
+
+    async def _admit_subject(
+        self,
+        subject: Subject,
+        admission: Admission,
+        windows: tuple[int, int, str, float, float, float],
+        *,
+        streaming: bool,
+        first: bool,
+    ) -> None:
+        policy = subject.policy
+        minute, day, month, to_minute, to_day, to_month = windows
+        if policy.requests_per_minute is not None:
+            limit = policy.requests_per_minute
+            held = await self._store.reserve(f"rpm:{subject.key}:{minute}", 1, limit, MINUTE * 2)
+            if first:
+                admission.headers = {
+                    "X-RateLimit-Limit": str(limit),
+                    "X-RateLimit-Remaining": str(max(limit - held.used, 0)),
+                    "X-RateLimit-Reset": str(math.ceil(to_minute)),
+                }
+            if not held.allowed:
+                self._refuse("requests_per_minute", to_minute, admission.headers)
+        if streaming and policy.concurrent_streams is not None:
+            slot = (f"streams:{subject.key}", uuid.uuid4().hex)
+            if not await self._store.acquire_slot(*slot, policy.concurrent_streams, self._lease):
+                self._refuse("concurrent_streams", 1.0, admission.headers)
+            admission.slots.append(slot)
+        for limit_value, key, ttl, wait in (
+            (policy.tokens_per_minute, f"tpm:{subject.key}:{minute}", MINUTE * 2, to_minute),
+            (policy.tokens_per_day, f"tpd:{subject.key}:{day}", DAY * 2, to_day),
+        ):
+            if limit_value is not None:
+                held = await self._store.reserve(key, admission.reserved_tokens, limit_value, ttl)
+                if not held.allowed:
+                    self._refuse("tokens", wait, admission.headers)
+                admission.token_keys.append((key, ttl))
+        if policy.monthly_budget is not None:
+            key, ttl = f"budget:{subject.key}:{month}", DAY * 40
+            budget = int(policy.monthly_budget * MICROS)
+            if not (await self._store.reserve(key, admission.reserved_micros, budget, ttl)).allowed:
+                self._refuse("monthly_budget", to_month, admission.headers)
+            admission.budget_keys.append((key, ttl))
+
+    async def settle(self, admission: Admission, used_tokens: int, cost: Decimal) -> None:
+        """Replace the reservation with what was really used, and free the stream slot.
+        Safe to call more than once (only the first call counts)."""
+        if admission.settled:
+            return
+        admission.settled = True
+        token_delta = used_tokens - admission.reserved_tokens
+        micros_delta = int(cost * MICROS) - admission.reserved_micros
+        for key, ttl in admission.token_keys:
+            if token_delta:
+                await self._store.adjust(key, token_delta, ttl)
+        for key, ttl in admission.budget_keys:
+            if micros_delta:
+                await self._store.adjust(key, micros_delta, ttl)
+        for key, slot_id in admission.slots:
+            await self._store.release_slot(key, slot_id)
+
+    async def _give_back(self, admission: Admission, tokens: int, micros: int) -> None:
+        for key, ttl in admission.token_keys:
+            await self._store.adjust(key, -tokens, ttl)
+        for key, ttl in admission.budget_keys:
+            await self._store.adjust(key, -micros, ttl)
+        for key, slot_id in admission.slots:
+            await self._store.release_slot(key, slot_id)
+        admission.settled = True
+
+    def _refuse(self, limit: str, retry_after: float, headers: dict[str, str]) -> None:
+        self._metrics.limited(limit)
+        raise RateLimited(
+            retry_after,
+            f"Rate limit reached ({limit.replace('_', ' ')}).",
+            headers={**headers, "X-RateLimit-Reset": str(math.ceil(retry_after))},
+        )
+
+
+def _max_output(subjects: list[Subject], model: ModelConfig, requested: int | None) -> int | None:
+    """The caller's max_tokens clamped to every cap; with none asked, the tightest cap (but
+    never more than half the model's window)."""
+    caps = [s.policy.max_output_tokens for s in subjects if s.policy.max_output_tokens]
+    if requested is not None:
+        return min([*caps, requested])
+    if caps:
+        return min(*caps, max(model.context_window // 2, 1))
+    return None

@@ -1,0 +1,1 @@
+"""Usage accounting: records written off the request path, reports from daily roll-ups."""

@@ -1,0 +1,74 @@
+"""Usage records leave the request path: `record()` only appends to a buffer; a background
+loop stores batches, and `flush()` at shutdown stores what is left, so a graceful stop
+(SIGTERM) loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from parley.application.ports.logging import Logger
+from parley.application.ports.usage import UsageStore
+from parley.domain.usage import UsageRecord
+
+
+class BatchingUsageSink:
+    def __init__(
+        self,
+        store: UsageStore,
+        logger: Logger,
+        *,
+        interval_seconds: float = 1.0,
+        batch_size: int = 500,
+        max_buffered: int = 200_000,
+    ) -> None:
+        self._store = store
+        self._log = logger
+        self._interval = interval_seconds
+        self._batch_size = batch_size
+        self._max_buffered = max_buffered
+        self._buffer: list[UsageRecord] = []
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    def record(self, record: UsageRecord) -> None:
+        if len(self._buffer) >= self._max_buffered:
+            self._log.error("usage_buffer_full_dropping_oldest")
+            del self._buffer[: self._batch_size]
+        self._buffer.append(record)
+        if len(self._buffer) >= self._batch_size:
+            self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    async def flush(self) -> int:
+        """Store everything buffered now. On a storage error the batch goes back to the
+        buffer (to be tried again) and the error is raised."""
+        stored = 0
+        async with self._lock:
+            while self._buffer:
+                batch, self._buffer = (
+                    self._buffer[: self._batch_size],
+                    self._buffer[self._batch_size :],
+                )
+                try:
+                    await self._store.add_many(batch)
+                except BaseException:
+                    self._buffer[:0] = batch
+                    raise
+                stored += len(batch)
+        return stored
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            self._wake.clear()
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._log.exception("usage_flush_failed", pending=len(self._buffer))
