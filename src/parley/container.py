@@ -24,6 +24,14 @@ from parley.adapters.security.passwords import Argon2PasswordHasher, load_common
 from parley.adapters.security.tokens import JwtAccessTokenIssuer
 from parley.adapters.sql.engine import create_engine, create_session_factory
 from parley.adapters.sql.uow import SqlUnitOfWork
+from parley.application.admin.user_changes import (
+    DeleteUser,
+    RevokeUserSessions,
+    UpdateUser,
+    UserChanger,
+)
+from parley.application.admin.users import CreateUser, GetUser, ListUsers
+from parley.application.audit.queries import ExportAudit, ListAuditEvents
 from parley.application.identity.accounts import AccountFactory, Register
 from parley.application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from parley.application.identity.auth_state import AuthStateCache
@@ -45,7 +53,12 @@ from parley.application.ports.cache import Cache, WindowCounter
 from parley.application.ports.clock import Clock
 from parley.application.ports.security import PasswordHasher
 from parley.application.ports.unit_of_work import UnitOfWork
-from parley.application.services import IdentityServices, Services
+from parley.application.services import (
+    AdminServices,
+    AuditServices,
+    IdentityServices,
+    Services,
+)
 from parley.log import get_logger
 from parley.settings import Settings
 
@@ -149,7 +162,25 @@ def build_container(
         list_api_keys=ListApiKeys(uow_factory),
         revoke_api_key=RevokeApiKey(uow_factory, state, clock),
     )
-    services = Services(identity=identity, readiness=InfrastructureReadiness(engine, redis))
+    changer = UserChanger(uow_factory, state, revoker, clock)
+    admin = AdminServices(
+        list_users=ListUsers(uow_factory, clock),
+        get_user=GetUser(uow_factory, clock),
+        create_user=CreateUser(accounts),
+        update_user=UpdateUser(changer),
+        delete_user=DeleteUser(changer),
+        revoke_user_sessions=RevokeUserSessions(uow_factory, revoker),
+    )
+    audit = AuditServices(
+        list_events=ListAuditEvents(uow_factory),
+        export=ExportAudit(uow_factory, clock),
+    )
+    services = Services(
+        identity=identity,
+        admin=admin,
+        audit=audit,
+        readiness=InfrastructureReadiness(engine, redis),
+    )
     return Container(
         settings=settings,
         services=services,

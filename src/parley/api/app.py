@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from parley import __version__
 from parley.api.errors import install_error_handlers
 from parley.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from parley.api.routers import api_keys, auth, health, me
+from parley.api.routers import admin_users, api_keys, audit, auth, health, me
 from parley.application.services import Services
 from parley.settings import Settings
 
@@ -34,7 +34,7 @@ def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastA
     )
     app.state.trust_proxy_headers = settings.trust_proxy_headers
     install_error_handlers(app)
-    for module in (health, auth, me, api_keys):
+    for module in (health, auth, me, api_keys, admin_users, audit):
         app.include_router(module.router)
     app.add_middleware(
         BodySizeLimitMiddleware,

@@ -23,6 +23,7 @@ ERROR_TABLE: list[tuple[type[e.ParleyError], int, str]] = [
     (e.ValidationFailed, 422, "validation-failed"),
     (e.EmailTaken, 409, "email-taken"),
     (e.UsernameTaken, 409, "username-taken"),
+    (e.LastActiveAdmin, 409, "last-active-admin"),
     (e.Conflict, 409, "conflict"),
     (e.NotFound, 404, "not-found"),
     (e.RefreshTokenReused, 401, "refresh-token-reused"),

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from parley.application.admin.user_changes import DeleteUser, RevokeUserSessions, UpdateUser
+from parley.application.admin.users import CreateUser, GetUser, ListUsers
+from parley.application.audit.queries import ExportAudit, ListAuditEvents
 from parley.application.identity.accounts import AccountFactory, Register
 from parley.application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from parley.application.identity.authenticate import Authenticate
@@ -44,6 +47,24 @@ class IdentityServices:
 
 
 @dataclass(frozen=True, slots=True)
+class AdminServices:
+    list_users: ListUsers
+    get_user: GetUser
+    create_user: CreateUser
+    update_user: UpdateUser
+    delete_user: DeleteUser
+    revoke_user_sessions: RevokeUserSessions
+
+
+@dataclass(frozen=True, slots=True)
+class AuditServices:
+    list_events: ListAuditEvents
+    export: ExportAudit
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     identity: IdentityServices
+    admin: AdminServices
+    audit: AuditServices
     readiness: ReadinessProbe

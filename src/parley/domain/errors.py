@@ -52,6 +52,15 @@ class UsernameTaken(Conflict):
     detail = "That username is already taken."
 
 
+class LastActiveAdmin(Conflict):
+    """The change would leave the installation without an active admin."""
+
+    detail = (
+        "This is the last active admin: promote another user to admin before demoting, "
+        "suspending or deleting this one."
+    )
+
+
 class AuthenticationRequired(ParleyError):
     """No credentials, or credentials that are invalid, expired, revoked or of a blocked user."""
 

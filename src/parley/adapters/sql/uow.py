@@ -7,14 +7,14 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from parley.adapters.sql.repositories.audit import SqlAuditLog
+from parley.adapters.sql.repositories.audit import SqlAuditLog, SqlAuditReader
 from parley.adapters.sql.repositories.identity import (
     SqlApiKeyRepository,
     SqlRefreshTokenRepository,
     SqlSessionRepository,
 )
 from parley.adapters.sql.repositories.users import SqlUserRepository
-from parley.application.ports.audit import AuditLog
+from parley.application.ports.audit import AuditLog, AuditReader
 from parley.application.ports.identity import (
     ApiKeyRepository,
     RefreshTokenRepository,
@@ -29,6 +29,7 @@ class SqlUnitOfWork:
     refresh_tokens: RefreshTokenRepository
     api_keys: ApiKeyRepository
     audit: AuditLog
+    audit_reader: AuditReader
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
         self.refresh_tokens = SqlRefreshTokenRepository(self._session)
         self.api_keys = SqlApiKeyRepository(self._session)
         self.audit = SqlAuditLog(self._session)
+        self.audit_reader = SqlAuditReader(self._session)
         return self
 
     async def __aexit__(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
-from parley.application.ports.audit import AuditLog
+from parley.application.ports.audit import AuditLog, AuditReader
 from parley.application.ports.identity import (
     ApiKeyRepository,
     RefreshTokenRepository,
@@ -24,6 +24,7 @@ class UnitOfWork(Protocol):
     refresh_tokens: RefreshTokenRepository
     api_keys: ApiKeyRepository
     audit: AuditLog
+    audit_reader: AuditReader
 
     async def __aenter__(self) -> Self: ...
 
