@@ -47,15 +47,16 @@ async def _stream(
 ) -> tuple[int, int, int, dict[str, str]]:
     """Drive the ASGI app directly and drop each chunk once counted (an HTTP client would
     buffer the body). Returns (status, bytes, lines, headers)."""
+    route, _, query = path.partition("?")
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": "GET",
         "scheme": "http",
-        "path": path.split("?")[0],
-        "raw_path": path.split("?")[0].encode(),
-        "query_string": path.partition("?")[2].encode(),
+        "path": route,
+        "raw_path": route.encode(),
+        "query_string": query.encode(),
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
         "client": ("203.0.113.7", 4321),
         "server": ("parley.test", 80),
