@@ -1,31 +1,27 @@
-"""Keyset pagination: pages of a list ordered by (time, id), and the opaque cursors between them.
+"""Keyset pagination: opaque cursors and pages, the same for every listing.
 
-A cursor is the urlsafe base64 of a small JSON object naming the last row of the previous
-page. It carries no secret and is not signed: a forged cursor only moves the page window of a
-query the caller is already allowed to run."""
+A cursor is the urlsafe base64 of a small JSON object naming the last row a page returned,
+`{"at": <RFC 3339 time>, "id": <UUID>}`. Clients must treat it as opaque."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
 from parley.domain.errors import FieldError, ValidationFailed
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class Keyset:
-    """The position after which the next page starts: the last row's time and id."""
+    """A position in a listing ordered by (time, id): the last row already seen."""
 
     at: datetime
     id: UUID
@@ -38,24 +34,34 @@ class Page(Generic[T]):
 
 
 def encode_cursor(position: Keyset) -> str:
-    raw = json.dumps({"at": position.at.isoformat(), "id": str(position.id)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    raw = json.dumps({"at": position.at.isoformat(), "id": str(position.id)}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None) -> Keyset | None:
-    """Raises `ValidationFailed` for a cursor this module did not make."""
+    """Raises `ValidationFailed` (on `query.cursor`) for anything not made by `encode_cursor`."""
     if cursor is None:
         return None
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
         at = datetime.fromisoformat(data["at"])
-        position = Keyset(at if at.tzinfo else at.replace(tzinfo=UTC), UUID(data["id"]))
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError) as error:
-        message = "The cursor is not valid."
-        raise ValidationFailed([FieldError(("query", "cursor"), message)], message) from error
+        position = Keyset(at, UUID(data["id"]))
+    except (binascii.Error, ValueError, TypeError, KeyError) as error:
+        raise _bad_cursor() from error
+    if at.tzinfo is None:
+        raise _bad_cursor()
     return position
 
 
-def clamp_limit(limit: int) -> int:
-    return max(1, min(limit, MAX_LIMIT))
+def page_of(rows: Sequence[T], limit: int, keyset_of: Callable[[T], Keyset]) -> Page[T]:
+    """`rows` were fetched with `limit + 1`: an extra row only says that another page exists."""
+    if len(rows) <= limit:
+        return Page(list(rows), None)
+    kept = list(rows[:limit])
+    return Page(kept, encode_cursor(keyset_of(kept[-1])))
+
+
+def _bad_cursor() -> ValidationFailed:
+    message = "This cursor is not valid; use the next_cursor of a previous page."
+    return ValidationFailed([FieldError(("query", "cursor"), message)], message)

@@ -13,9 +13,10 @@ from parley.api.schemas.admin import AdminUserCreateIn, AdminUserUpdateIn, UserL
 from parley.api.schemas.identity import UserOut
 from parley.application.admin.user_changes import UserChange
 from parley.application.identity.accounts import NewAccount
-from parley.application.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from parley.application.ports.identity import UserQuery
 from parley.domain.users import Role, Tier, UserStatus
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
 
 router = APIRouter(prefix="/v1/admin/users", tags=["admin"])
 
@@ -31,7 +32,7 @@ async def list_users(
     role: Role | None = None,
     tier: Tier | None = None,
     status: UserStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> UserListOut:
     query = UserQuery(text=q, role=role, tier=tier, status=status)

@@ -14,8 +14,9 @@ from parley.api.deps import AdminDep, ClientDep, ServicesDep
 from parley.api.errors import responses
 from parley.api.schemas.audit import AuditEventOut, AuditListOut
 from parley.application.audit.export_formats import ExportFormat
-from parley.application.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from parley.application.ports.audit import AuditQuery
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -54,7 +55,7 @@ async def list_audit_events(
     _admin: AdminDep,
     services: ServicesDep,
     query: QueryDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> AuditListOut:
     page = await services.audit.list_events(query, cursor, limit)

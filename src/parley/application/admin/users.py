@@ -8,13 +8,15 @@ from uuid import UUID
 from parley.application.identity.accounts import AccountFactory, NewAccount
 from parley.application.identity.audit_events import audit_event
 from parley.application.identity.context import ClientInfo
-from parley.application.pagination import Keyset, Page, clamp_limit, decode_cursor, encode_cursor
+from parley.application.pagination import Keyset, Page, decode_cursor, page_of
 from parley.application.ports.clock import Clock
 from parley.application.ports.identity import UserQuery
 from parley.application.ports.unit_of_work import UnitOfWorkFactory
 from parley.domain.errors import NotFound
 from parley.domain.identity import Principal
 from parley.domain.users import Role, Tier, User
+
+MAX_LIMIT = 200
 
 
 class ListUsers:
@@ -34,7 +36,7 @@ class ListUsers:
         client: ClientInfo,
     ) -> Page[User]:
         after = decode_cursor(cursor)
-        limit = clamp_limit(limit)
+        limit = max(1, min(limit, MAX_LIMIT))
         filters = {name: value for name, value in asdict(query).items() if value is not None}
         async with self._uow_factory() as uow:
             found = await uow.users.search(query, after, limit + 1)
@@ -50,11 +52,7 @@ class ListUsers:
                 )
             )
             await uow.commit()
-        items = list(found[:limit])
-        next_cursor = None
-        if len(found) > limit:
-            next_cursor = encode_cursor(Keyset(items[-1].created_at, items[-1].id))
-        return Page(items, next_cursor)
+        return page_of(found, limit, lambda user: Keyset(user.created_at, user.id))
 
 
 class GetUser:

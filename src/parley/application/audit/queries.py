@@ -8,7 +8,7 @@ from dataclasses import asdict
 from parley.application.audit.export_formats import ExportFormat, csv_header, csv_rows, jsonl_rows
 from parley.application.identity.audit_events import audit_event
 from parley.application.identity.context import ClientInfo
-from parley.application.pagination import Keyset, Page, clamp_limit, decode_cursor, encode_cursor
+from parley.application.pagination import Keyset, Page, decode_cursor, page_of
 from parley.application.ports.audit import AuditQuery
 from parley.application.ports.clock import Clock
 from parley.application.ports.unit_of_work import UnitOfWorkFactory
@@ -16,6 +16,7 @@ from parley.domain.audit import AuditEvent
 from parley.domain.identity import Principal
 
 EXPORT_BATCH = 1000
+MAX_LIMIT = 200
 
 
 class ListAuditEvents:
@@ -27,14 +28,10 @@ class ListAuditEvents:
 
     async def __call__(self, query: AuditQuery, cursor: str | None, limit: int) -> Page[AuditEvent]:
         after = decode_cursor(cursor)
-        limit = clamp_limit(limit)
+        limit = max(1, min(limit, MAX_LIMIT))
         async with self._uow_factory() as uow:
             found = await uow.audit_reader.page(query, after, limit + 1)
-        items = list(found[:limit])
-        next_cursor = None
-        if len(found) > limit:
-            next_cursor = encode_cursor(Keyset(items[-1].at, items[-1].id))
-        return Page(items, next_cursor)
+        return page_of(found, limit, lambda event: Keyset(event.at, event.id))
 
 
 class ExportAudit:
