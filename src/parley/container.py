@@ -39,6 +39,14 @@ from parley.adapters.security.tokens import JwtAccessTokenIssuer
 from parley.adapters.sql.engine import create_engine, create_session_factory
 from parley.adapters.sql.repositories.usage import SqlUsageStore
 from parley.adapters.sql.uow import SqlUnitOfWork
+from parley.application.admin.user_changes import (
+    DeleteUser,
+    RevokeUserSessions,
+    UpdateUser,
+    UserChanger,
+)
+from parley.application.admin.users import CreateUser, GetUser, ListUsers
+from parley.application.audit.queries import ExportAudit, ListAuditEvents
 from parley.application.chat.access import ModelAccess
 from parley.application.chat.circuit_events import CircuitFanout, CircuitGaugeListener
 from parley.application.chat.completions import ChatGate, CompleteChat, StreamCompletion
@@ -100,6 +108,8 @@ from parley.application.ports.limits import QuotaStore
 from parley.application.ports.security import PasswordHasher
 from parley.application.ports.unit_of_work import UnitOfWork
 from parley.application.services import (
+    AdminServices,
+    AuditServices,
     ChatServices,
     ConversationServices,
     IdentityServices,
@@ -329,6 +339,19 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
         update_message=UpdateMessage(uow_factory, clock),
         delete_message=DeleteMessage(uow_factory),
     )
+    changer = UserChanger(uow_factory, state, revoker, clock)
+    admin = AdminServices(
+        list_users=ListUsers(uow_factory, clock),
+        get_user=GetUser(uow_factory, clock),
+        create_user=CreateUser(accounts),
+        update_user=UpdateUser(changer),
+        delete_user=DeleteUser(changer),
+        revoke_user_sessions=RevokeUserSessions(uow_factory, revoker),
+    )
+    audit = AuditServices(
+        list_events=ListAuditEvents(uow_factory),
+        export=ExportAudit(uow_factory, clock),
+    )
     services = Services(
         identity=identity,
         models=models,
@@ -336,6 +359,8 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
         conversations=conversations,
         usage=usage,
         operations=OperationsServices(http_metrics=metrics, exporter=metrics),
+        admin=admin,
+        audit=audit,
         readiness=InfrastructureReadiness(engine, redis),
     )
     return Container(

@@ -14,7 +14,9 @@ from parley.api.errors import install_error_handlers
 from parley.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from parley.api.routers import (
     admin_models,
+    admin_users,
     api_keys,
+    audit,
     auth,
     chat,
     conversations,
@@ -56,6 +58,8 @@ def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastA
         openai,
         chat,
         usage,
+        admin_users,
+        audit,
     )
     for module in routers:
         app.include_router(module.router)

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from parley.application.admin.user_changes import DeleteUser, RevokeUserSessions, UpdateUser
+from parley.application.admin.users import CreateUser, GetUser, ListUsers
+from parley.application.audit.queries import ExportAudit, ListAuditEvents
 from parley.application.chat.completions import CompleteChat, StreamCompletion
 from parley.application.chat.conversation_turn import StreamChat
 from parley.application.conversations.conversations import (
@@ -115,6 +118,22 @@ class OperationsServices:
 
 
 @dataclass(frozen=True, slots=True)
+class AdminServices:
+    list_users: ListUsers
+    get_user: GetUser
+    create_user: CreateUser
+    update_user: UpdateUser
+    delete_user: DeleteUser
+    revoke_user_sessions: RevokeUserSessions
+
+
+@dataclass(frozen=True, slots=True)
+class AuditServices:
+    list_events: ListAuditEvents
+    export: ExportAudit
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     identity: IdentityServices
     models: ModelServices
@@ -122,4 +141,6 @@ class Services:
     conversations: ConversationServices
     usage: UsageServices
     operations: OperationsServices
+    admin: AdminServices
+    audit: AuditServices
     readiness: ReadinessProbe

@@ -56,6 +56,15 @@ class ModelNameTaken(Conflict):
     detail = "A model with that name already exists."
 
 
+class LastActiveAdmin(Conflict):
+    """The change would leave the installation without an active admin."""
+
+    detail = (
+        "This is the last active admin: promote another user to admin before demoting, "
+        "suspending or deleting this one."
+    )
+
+
 class AuthenticationRequired(ParleyError):
     """No credentials, or credentials that are invalid, expired, revoked or of a blocked user."""
 

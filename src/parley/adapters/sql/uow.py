@@ -7,7 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from parley.adapters.sql.repositories.audit import SqlAuditLog
+from parley.adapters.sql.repositories.audit import SqlAuditLog, SqlAuditReader
 from parley.adapters.sql.repositories.conversations import (
     SqlConversationRepository,
     SqlMessageRepository,
@@ -20,7 +20,7 @@ from parley.adapters.sql.repositories.identity import (
 from parley.adapters.sql.repositories.limits import SqlLimitOverrideRepository
 from parley.adapters.sql.repositories.models import SqlModelConfigRepository
 from parley.adapters.sql.repositories.users import SqlUserRepository
-from parley.application.ports.audit import AuditLog
+from parley.application.ports.audit import AuditLog, AuditReader
 from parley.application.ports.conversations import ConversationRepository, MessageRepository
 from parley.application.ports.identity import (
     ApiKeyRepository,
@@ -42,6 +42,7 @@ class SqlUnitOfWork:
     models: ModelConfigRepository
     conversations: ConversationRepository
     messages: MessageRepository
+    audit_reader: AuditReader
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
         self.models = SqlModelConfigRepository(self._session)
         self.conversations = SqlConversationRepository(self._session)
         self.messages = SqlMessageRepository(self._session)
+        self.audit_reader = SqlAuditReader(self._session)
         return self
 
     async def __aexit__(

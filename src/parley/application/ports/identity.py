@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from parley.application.pagination import Keyset
 from parley.domain.identity import ApiKey, AuthSession, RefreshToken
-from parley.domain.users import User
+from parley.domain.users import Role, Tier, User, UserStatus
+
+
+@dataclass(frozen=True, slots=True)
+class UserQuery:
+    """Filters of the admin user list; `text` matches part of the email or the username,
+    case-insensitively. Unset filters match everyone."""
+
+    text: str | None = None
+    role: Role | None = None
+    tier: Tier | None = None
+    status: UserStatus | None = None
 
 
 class UserRepository(Protocol):
@@ -24,6 +37,22 @@ class UserRepository(Protocol):
 
     async def update(self, user: User) -> None:
         """Persist changed fields. Raises `UsernameTaken` on a clash."""
+        ...
+
+    async def search(self, query: UserQuery, after: Keyset | None, limit: int) -> Sequence[User]:
+        """At most `limit` users matching `query`, newest first by (created_at, id), starting
+        after `after`."""
+        ...
+
+    async def get_for_update(self, user_id: UUID) -> User | None:
+        """Like `get`, and holds the row against concurrent changes until the transaction ends
+        (a no-op where the database serialises writers anyway)."""
+        ...
+
+    async def lock_active_admins(self) -> Sequence[UUID]:
+        """The ids of every active admin, locked until the transaction ends, so that two
+        transactions that each remove a different admin cannot both see the other still there.
+        Lock before any other user row (one lock order avoids deadlocks)."""
         ...
 
     async def claim_first_admin(self) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
-from parley.application.ports.audit import AuditLog
+from parley.application.ports.audit import AuditLog, AuditReader
 from parley.application.ports.conversations import ConversationRepository, MessageRepository
 from parley.application.ports.identity import (
     ApiKeyRepository,
@@ -31,6 +31,7 @@ class UnitOfWork(Protocol):
     models: ModelConfigRepository
     conversations: ConversationRepository
     messages: MessageRepository
+    audit_reader: AuditReader
 
     async def __aenter__(self) -> Self: ...
 

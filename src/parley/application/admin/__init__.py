@@ -1,0 +1,1 @@
+"""Administration of users: listing, viewing, creating, changing and removing accounts."""
