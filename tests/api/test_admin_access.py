@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
@@ -11,7 +10,7 @@ import pytest
 from tests.support.admin import create_api_key
 from tests.support.users import sign_up
 
-SOME_ID = str(uuid.uuid4())
+SOME_ID = "6f1c2a4e-1d2b-4c3d-9e8f-0a1b2c3d4e5f"  # fixed: xdist workers must collect alike
 NEW_USER = {"email": "x@example.com", "username": "xavier", "password": "a good passphrase 42"}
 
 ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
@@ -21,6 +20,13 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("PATCH", f"/v1/admin/users/{SOME_ID}", {"role": "admin"}),
     ("DELETE", f"/v1/admin/users/{SOME_ID}", None),
     ("POST", f"/v1/admin/users/{SOME_ID}/revoke-sessions", None),
+    ("GET", "/v1/admin/models", None),
+    ("POST", "/v1/admin/models", {"name": "x", "provider": "echo", "upstream_model": "echo"}),
+    ("GET", f"/v1/admin/models/{SOME_ID}", None),
+    ("PATCH", f"/v1/admin/models/{SOME_ID}", {"enabled": False}),
+    ("DELETE", f"/v1/admin/models/{SOME_ID}", None),
+    ("GET", "/v1/admin/usage?group_by=user", None),
+    ("PUT", f"/v1/admin/limits/user/{SOME_ID}", {"requests_per_minute": 1}),
     ("GET", "/v1/audit", None),
     ("GET", "/v1/audit/export?format=csv", None),
     ("GET", "/v1/audit/export?format=jsonl", None),
