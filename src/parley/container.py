@@ -28,10 +28,19 @@ from parley.adapters.security.secret_box import FernetSecretBox
 from parley.adapters.security.tokens import JwtAccessTokenIssuer
 from parley.adapters.sql.engine import create_engine, create_session_factory
 from parley.adapters.sql.uow import SqlUnitOfWork
+from parley.adapters.tools.builtin.calculator import CalculatorTool
+from parley.adapters.tools.builtin.current_time import CurrentTimeTool
+from parley.adapters.tools.builtin.search_conversations import SearchConversationsTool
+from parley.adapters.tools.guarded_http import GuardedHttp
+from parley.adapters.tools.mcp_servers import SdkMcpServers
+from parley.adapters.tools.outbound import OutboundGuard
+from parley.adapters.tools.schema_validator import JsonSchemaArgumentValidator
+from parley.adapters.tools.webhook import WebhookToolRunner
 from parley.application.chat.access import ModelAccess
 from parley.application.chat.completions import CompleteChat, StreamCompletion
 from parley.application.chat.conversation_turn import StreamChat
 from parley.application.chat.routing import ModelRouter
+from parley.application.chat.tool_loop import ToolLoop
 from parley.application.conversations.conversations import (
     CreateConversation,
     DeleteConversation,
@@ -80,14 +89,25 @@ from parley.application.models.queries import GetModelConfig, ListAvailableModel
 from parley.application.ports.cache import Cache, WindowCounter
 from parley.application.ports.clock import Clock
 from parley.application.ports.security import PasswordHasher
-from parley.application.ports.unit_of_work import UnitOfWork
+from parley.application.ports.tools import BuiltinTool, ToolRunner
+from parley.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from parley.application.services import (
     ChatServices,
     ConversationServices,
     IdentityServices,
     ModelServices,
     Services,
+    ToolServices,
 )
+from parley.application.tools.admin import (
+    CreateToolDefinition,
+    DeleteToolDefinition,
+    UpdateToolDefinition,
+)
+from parley.application.tools.queries import GetToolDefinition, ListToolDefinitions, ListTools
+from parley.application.tools.registry import ToolRegistry
+from parley.application.tools.run_tool import BuiltinRunner, RunTool
+from parley.domain.tools import ToolKind
 from parley.log import get_logger
 from parley.settings import Settings
 
@@ -226,14 +246,23 @@ def build_container(
     providers = HttpProviderRegistry.with_default_providers(catalog.resolve_api_key)
     model_access = ModelAccess(catalog)
     router = ModelRouter(providers)
+    list_conversations = ListConversations(uow_factory)
+    tools = _tool_services(settings, uow_factory, clock, secret, list_conversations)
+    tool_loop = ToolLoop(
+        tools.invoke.registry,
+        tools.invoke,
+        uow_factory,
+        clock,
+        max_steps=settings.tool_max_steps,
+    )
     chat = ChatServices(
         complete=CompleteChat(model_access, router),
         stream_completion=StreamCompletion(model_access, router),
-        stream_chat=StreamChat(uow_factory, model_access, router, clock),
+        stream_chat=StreamChat(uow_factory, model_access, router, clock, tool_loop),
     )
     conversations = ConversationServices(
         create=CreateConversation(uow_factory, clock),
-        list=ListConversations(uow_factory),
+        list=list_conversations,
         get=GetConversation(uow_factory),
         update=UpdateConversation(uow_factory, clock),
         delete=DeleteConversation(uow_factory),
@@ -248,6 +277,7 @@ def build_container(
         models=models,
         chat=chat,
         conversations=conversations,
+        tools=tools,
         readiness=InfrastructureReadiness(engine, redis),
     )
     return Container(
@@ -259,6 +289,48 @@ def build_container(
         sync_models=SyncConfiguredModels(uow_factory, catalog, clock),
         declared_models=declared_models(settings),
         providers=providers,
+    )
+
+
+def _tool_services(
+    settings: Settings,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    secret: str,
+    list_conversations: ListConversations,
+) -> ToolServices:
+    # Tool secrets get their own key: a token sealed for a model key cannot open here.
+    box = FernetSecretBox(secret, purpose="parley/tool-secrets/v1")
+    guard = OutboundGuard(_comma_list(settings.tools_allowed_hosts))
+    mcp = SdkMcpServers(guard, box, os.environ)
+    builtins: list[BuiltinTool] = [
+        CalculatorTool(),
+        CurrentTimeTool(clock),
+        SearchConversationsTool(list_conversations),
+    ]
+    registry = ToolRegistry(
+        uow_factory, builtins, mcp, mcp_ttl_seconds=settings.mcp_tools_cache_seconds
+    )
+    validator = JsonSchemaArgumentValidator()
+    runners: dict[ToolKind, ToolRunner] = {
+        ToolKind.BUILTIN: BuiltinRunner(registry),
+        ToolKind.WEBHOOK: WebhookToolRunner(GuardedHttp(guard), box, os.environ),
+        ToolKind.MCP: mcp,
+    }
+    return ToolServices(
+        list=ListTools(registry),
+        invoke=RunTool(
+            registry,
+            runners,
+            validator,
+            default_timeout_seconds=settings.tool_timeout_seconds,
+            max_output_chars=settings.tool_max_output_chars,
+        ),
+        list_definitions=ListToolDefinitions(registry),
+        get_definition=GetToolDefinition(registry),
+        create_definition=CreateToolDefinition(uow_factory, registry, box, validator, clock),
+        update_definition=UpdateToolDefinition(uow_factory, registry, box, validator, clock),
+        delete_definition=DeleteToolDefinition(uow_factory, registry, box, validator, clock),
     )
 
 

@@ -14,6 +14,7 @@ from parley.api.errors import install_error_handlers
 from parley.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from parley.api.routers import (
     admin_models,
+    admin_tools,
     api_keys,
     auth,
     chat,
@@ -22,6 +23,7 @@ from parley.api.routers import (
     me,
     models,
     openai,
+    tools,
 )
 from parley.application.services import Services
 from parley.settings import Settings
@@ -44,7 +46,19 @@ def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastA
     )
     app.state.trust_proxy_headers = settings.trust_proxy_headers
     install_error_handlers(app)
-    routers = (health, auth, me, api_keys, conversations, models, admin_models, openai, chat)
+    routers = (
+        health,
+        auth,
+        me,
+        api_keys,
+        conversations,
+        models,
+        admin_models,
+        tools,
+        admin_tools,
+        openai,
+        chat,
+    )
     for module in routers:
         app.include_router(module.router)
     app.add_middleware(

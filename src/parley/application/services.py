@@ -39,6 +39,13 @@ from parley.application.models.admin import (
 )
 from parley.application.models.catalog import ModelCatalog
 from parley.application.models.queries import GetModelConfig, ListAvailableModels, ListModelConfigs
+from parley.application.tools.admin import (
+    CreateToolDefinition,
+    DeleteToolDefinition,
+    UpdateToolDefinition,
+)
+from parley.application.tools.queries import GetToolDefinition, ListToolDefinitions, ListTools
+from parley.application.tools.run_tool import RunTool
 
 
 class ReadinessProbe(Protocol):
@@ -99,9 +106,21 @@ class ConversationServices:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolServices:
+    list: ListTools
+    invoke: RunTool
+    list_definitions: ListToolDefinitions
+    get_definition: GetToolDefinition
+    create_definition: CreateToolDefinition
+    update_definition: UpdateToolDefinition
+    delete_definition: DeleteToolDefinition
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     identity: IdentityServices
     models: ModelServices
     chat: ChatServices
     conversations: ConversationServices
+    tools: ToolServices
     readiness: ReadinessProbe

@@ -18,6 +18,7 @@ from parley.adapters.sql.repositories.identity import (
     SqlSessionRepository,
 )
 from parley.adapters.sql.repositories.models import SqlModelConfigRepository
+from parley.adapters.sql.repositories.tools import SqlToolDefinitionRepository
 from parley.adapters.sql.repositories.users import SqlUserRepository
 from parley.application.ports.audit import AuditLog
 from parley.application.ports.conversations import ConversationRepository, MessageRepository
@@ -28,6 +29,7 @@ from parley.application.ports.identity import (
     UserRepository,
 )
 from parley.application.ports.models import ModelConfigRepository
+from parley.application.ports.tools import ToolDefinitionRepository
 
 
 class SqlUnitOfWork:
@@ -39,6 +41,7 @@ class SqlUnitOfWork:
     models: ModelConfigRepository
     conversations: ConversationRepository
     messages: MessageRepository
+    tools: ToolDefinitionRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -53,6 +56,7 @@ class SqlUnitOfWork:
         self.models = SqlModelConfigRepository(self._session)
         self.conversations = SqlConversationRepository(self._session)
         self.messages = SqlMessageRepository(self._session)
+        self.tools = SqlToolDefinitionRepository(self._session)
         return self
 
     async def __aexit__(

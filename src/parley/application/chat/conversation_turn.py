@@ -8,6 +8,7 @@ open while the model talks."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from parley.application.chat.context_window import (
 )
 from parley.application.chat.requests import GenerationOptions, build_request
 from parley.application.chat.routing import ModelRouter
+from parley.application.chat.tool_loop import ToolLoop
 from parley.application.chat.turn_events import (
     ConversationReady,
     ReplyDelta,
@@ -61,6 +63,8 @@ class TurnInput:
     model: str | None = None
     file_ids: tuple[uuid.UUID, ...] = ()
     options: GenerationOptions = field(default_factory=GenerationOptions)
+    tool_names: tuple[str, ...] = ()
+    """Registry tools to offer the model; Parley runs the calls it makes to them."""
 
 
 @dataclass
@@ -115,15 +119,18 @@ class StreamChat:
         access: ModelAccess,
         router: ModelRouter,
         clock: Clock,
+        tools: ToolLoop | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._access = access
         self._router = router
         self._clock = clock
+        self._tools = tools
 
     async def __call__(self, principal: Principal, data: TurnInput) -> ChatTurn:
         if not data.message.strip() and not data.file_ids:
             raise ValidationFailed([FieldError(("body", "message"), "message must not be empty.")])
+        data = await self._with_tools(principal, data)
         async with self._uow_factory() as uow:
             created = data.conversation_id is None
             if data.conversation_id is None:
@@ -167,9 +174,10 @@ class StreamChat:
             await uow.commit()
         return ChatTurn(self, principal, model, conversation, created, user_message, data.options)
 
-    async def run(self, turn: ChatTurn) -> AsyncIterator[TurnEvent]:
-        yield ConversationReady(turn.conversation, turn.created)
-        yield UserMessageStored(turn.user_message)
+    async def run(self, turn: ChatTurn, step: int = 1) -> AsyncIterator[TurnEvent]:
+        if step == 1:
+            yield ConversationReady(turn.conversation, turn.created)
+            yield UserMessageStored(turn.user_message)
         reply = _Reply()
         try:
             request = await self._request_for(turn)
@@ -202,7 +210,42 @@ class StreamChat:
         finally:
             await stream.aclose()
         stored = await _survive_cancellation(self._store_reply(turn, reply, None))
-        yield ReplyStored(stored)
+        async for after in self._after_reply(turn, reply, stored, step):
+            yield after
+
+    async def _with_tools(self, principal: Principal, data: TurnInput) -> TurnInput:
+        if not data.tool_names:
+            return data
+        if self._tools is None:
+            message = "Tools are not available on this server."
+            raise ValidationFailed([FieldError(("body", "tools"), message)], message)
+        specs = await self._tools.offered(principal, data.tool_names)
+        return dataclasses.replace(data, options=dataclasses.replace(data.options, tools=specs))
+
+    async def _after_reply(
+        self, turn: ChatTurn, reply: _Reply, stored: Message, step: int
+    ) -> AsyncIterator[TurnEvent]:
+        """With tools offered and called: answer the calls, then take the next step (the
+        model sees the results), until it answers without tools or the step limit is hit."""
+        if self._tools is None or not reply.tool_calls or not turn.options.tools:
+            yield ReplyStored(stored)
+            return
+        last_step = step >= self._tools.max_steps
+        results = await self._tools.answer(
+            turn.principal,
+            turn.conversation.id,
+            reply.tool_calls,
+            reply.finish_reason,
+            turn.options.tools,
+            last_step=last_step,
+        )
+        for result in results:
+            yield result
+        if last_step:
+            yield ReplyStored(stored)
+            return
+        async for event in self.run(turn, step + 1):
+            yield event
 
     async def _request_for(self, turn: ChatTurn) -> ChatRequest:
         model = turn.model

@@ -15,6 +15,7 @@ from parley.application.ports.identity import (
     UserRepository,
 )
 from parley.application.ports.models import ModelConfigRepository
+from parley.application.ports.tools import ToolDefinitionRepository
 
 
 class UnitOfWork(Protocol):
@@ -29,6 +30,7 @@ class UnitOfWork(Protocol):
     models: ModelConfigRepository
     conversations: ConversationRepository
     messages: MessageRepository
+    tools: ToolDefinitionRepository
 
     async def __aenter__(self) -> Self: ...
 
