@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 from mcp import ClientSession
-from mcp.client.streamable_http import streamablehttp_client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 
 from parley.adapters.tools.outbound import OutboundGuard
@@ -65,30 +65,27 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def guarded_client_factory(guard: OutboundGuard, allowed_hosts: Iterable[str]) -> Any:
-    allowed = list(allowed_hosts)
-
-    def factory(
-        headers: dict[str, str] | None = None,
-        timeout: httpx.Timeout | None = None,
-        auth: httpx.Auth | None = None,
-    ) -> httpx.AsyncClient:
-        transport = httpx.AsyncHTTPTransport()
-        # httpx does not take a network backend; its pool does. Same pool, guarded sockets.
-        transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            network_backend=GuardedNetworkBackend(guard, allowed),
-        )
-        return httpx.AsyncClient(
-            headers=headers,
-            timeout=timeout or httpx.Timeout(30.0),
-            auth=auth,
-            transport=transport,
-            trust_env=False,
-            follow_redirects=False,
-        )
-
-    return factory
+def guarded_client(
+    guard: OutboundGuard,
+    allowed_hosts: Iterable[str],
+    headers: Mapping[str, str],
+    timeout_seconds: float,
+) -> httpx.AsyncClient:
+    """An httpx client whose every connection goes through the guard. Redirects are
+    followed (the SDK keeps them on the server's origin), each hop's connection re-vetted."""
+    transport = httpx.AsyncHTTPTransport()
+    # httpx does not take a network backend; its pool does. Same pool, guarded sockets.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        network_backend=GuardedNetworkBackend(guard, allowed_hosts),
+    )
+    return httpx.AsyncClient(
+        headers=dict(headers),
+        timeout=httpx.Timeout(timeout_seconds, read=max(timeout_seconds, 60.0)),
+        transport=transport,
+        trust_env=False,
+        follow_redirects=True,
+    )
 
 
 def _refusal(error: BaseException) -> OutboundAddressRefused | None:
@@ -171,14 +168,12 @@ class SdkMcpServers:
         headers, problem = definition_headers(server, self._box, self._environ)
         if problem:
             raise ServiceUnavailable(problem)
-        client_factory = guarded_client_factory(self._guard, server.allowed_hosts)
+        http_client = guarded_client(
+            self._guard, server.allowed_hosts, {**headers, **extra}, server.timeout_seconds
+        )
         async with (
-            streamablehttp_client(
-                url,
-                headers={**headers, **extra},
-                timeout=server.timeout_seconds,
-                httpx_client_factory=client_factory,
-            ) as (read, write, _),
+            http_client,
+            streamable_http_client(url, http_client=http_client) as (read, write, _),
             ClientSession(read, write) as session,
         ):
             await session.initialize()
