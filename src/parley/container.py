@@ -39,6 +39,14 @@ from parley.adapters.security.tokens import JwtAccessTokenIssuer
 from parley.adapters.sql.engine import create_engine, create_session_factory
 from parley.adapters.sql.repositories.usage import SqlUsageStore
 from parley.adapters.sql.uow import SqlUnitOfWork
+from parley.adapters.tools.builtin.calculator import CalculatorTool
+from parley.adapters.tools.builtin.current_time import CurrentTimeTool
+from parley.adapters.tools.builtin.search_conversations import SearchConversationsTool
+from parley.adapters.tools.guarded_http import GuardedHttp
+from parley.adapters.tools.mcp_servers import SdkMcpServers
+from parley.adapters.tools.outbound import OutboundGuard
+from parley.adapters.tools.schema_validator import JsonSchemaArgumentValidator
+from parley.adapters.tools.webhook import WebhookToolRunner
 from parley.application.admin.user_changes import (
     DeleteUser,
     RevokeUserSessions,
@@ -53,6 +61,7 @@ from parley.application.chat.completions import ChatGate, CompleteChat, StreamCo
 from parley.application.chat.conversation_turn import StreamChat
 from parley.application.chat.metering import ChatMeter
 from parley.application.chat.routing import ModelRouter, RetryPolicy
+from parley.application.chat.tool_loop import ToolLoop
 from parley.application.conversations.conversations import (
     CreateConversation,
     DeleteConversation,
@@ -106,7 +115,8 @@ from parley.application.ports.circuit import CircuitBreaker
 from parley.application.ports.clock import Clock
 from parley.application.ports.limits import QuotaStore
 from parley.application.ports.security import PasswordHasher
-from parley.application.ports.unit_of_work import UnitOfWork
+from parley.application.ports.tools import BuiltinTool, ToolRunner
+from parley.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from parley.application.services import (
     AdminServices,
     AuditServices,
@@ -116,12 +126,22 @@ from parley.application.services import (
     ModelServices,
     OperationsServices,
     Services,
+    ToolServices,
     UsageServices,
 )
+from parley.application.tools.admin import (
+    CreateToolDefinition,
+    DeleteToolDefinition,
+    UpdateToolDefinition,
+)
+from parley.application.tools.queries import GetToolDefinition, ListToolDefinitions, ListTools
+from parley.application.tools.registry import ToolRegistry
+from parley.application.tools.run_tool import BuiltinRunner, RunTool
 from parley.application.usage.recorder import BatchingUsageSink
 from parley.application.usage.reports import MyUsage, PruneUsage, UsageReport
 from parley.domain.circuit import BreakerSettings
 from parley.domain.limits import DEFAULT_TIER_POLICIES, LimitOverride, LimitPolicy
+from parley.domain.tools import ToolKind
 from parley.domain.users import Tier
 from parley.log import get_logger
 from parley.settings import Settings
@@ -317,10 +337,21 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
     admission = ChatAdmission(tier_policies(settings), overrides, quota, metrics)
     meter = ChatMeter(usage_sink, metrics, admission, clock)
     gate = ChatGate(model_access, admission, meter)
+    list_conversations = ListConversations(uow_factory)
+    tools = _tool_services(settings, uow_factory, clock, secret, list_conversations)
+    tool_loop = ToolLoop(
+        tools.invoke.registry,
+        tools.invoke,
+        uow_factory,
+        clock,
+        max_steps=settings.tool_max_steps,
+    )
     chat = ChatServices(
         complete=CompleteChat(gate, router),
         stream_completion=StreamCompletion(gate, router, metrics),
-        stream_chat=StreamChat(uow_factory, model_access, router, admission, meter, clock),
+        stream_chat=StreamChat(
+            uow_factory, model_access, router, admission, meter, clock, tool_loop
+        ),
     )
     usage = UsageServices(
         report=UsageReport(usage_store),
@@ -329,7 +360,7 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
     )
     conversations = ConversationServices(
         create=CreateConversation(uow_factory, clock),
-        list=ListConversations(uow_factory),
+        list=list_conversations,
         get=GetConversation(uow_factory),
         update=UpdateConversation(uow_factory, clock),
         delete=DeleteConversation(uow_factory),
@@ -361,6 +392,7 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
         operations=OperationsServices(http_metrics=metrics, exporter=metrics),
         admin=admin,
         audit=audit,
+        tools=tools,
         readiness=InfrastructureReadiness(engine, redis),
     )
     return Container(
@@ -386,6 +418,48 @@ def tier_policies(settings: Settings) -> dict[Tier, LimitPolicy]:
         tier = Tier(tier_name)
         policies[tier] = policies[tier].overridden_by(LimitOverride.from_mapping(changes))
     return policies
+
+
+def _tool_services(
+    settings: Settings,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    secret: str,
+    list_conversations: ListConversations,
+) -> ToolServices:
+    # Tool secrets get their own key: a token sealed for a model key cannot open here.
+    box = FernetSecretBox(secret, purpose="parley/tool-secrets/v1")
+    guard = OutboundGuard(_comma_list(settings.tools_allowed_hosts))
+    mcp = SdkMcpServers(guard, box, os.environ)
+    builtins: list[BuiltinTool] = [
+        CalculatorTool(),
+        CurrentTimeTool(clock),
+        SearchConversationsTool(list_conversations),
+    ]
+    registry = ToolRegistry(
+        uow_factory, builtins, mcp, mcp_ttl_seconds=settings.mcp_tools_cache_seconds
+    )
+    validator = JsonSchemaArgumentValidator()
+    runners: dict[ToolKind, ToolRunner] = {
+        ToolKind.BUILTIN: BuiltinRunner(registry),
+        ToolKind.WEBHOOK: WebhookToolRunner(GuardedHttp(guard), box, os.environ),
+        ToolKind.MCP: mcp,
+    }
+    return ToolServices(
+        list=ListTools(registry),
+        invoke=RunTool(
+            registry,
+            runners,
+            validator,
+            default_timeout_seconds=settings.tool_timeout_seconds,
+            max_output_chars=settings.tool_max_output_chars,
+        ),
+        list_definitions=ListToolDefinitions(registry),
+        get_definition=GetToolDefinition(registry),
+        create_definition=CreateToolDefinition(uow_factory, registry, box, validator, clock),
+        update_definition=UpdateToolDefinition(uow_factory, registry, box, validator, clock),
+        delete_definition=DeleteToolDefinition(uow_factory, registry, box, validator, clock),
+    )
 
 
 def declared_models(settings: Settings) -> list[ConfiguredModel]:

@@ -87,6 +87,23 @@ class Settings(BaseSettings):
     usage_flush_seconds: float = 1.0
     usage_retention_days: int | None = None
 
+    tools_allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated hosts that tool webhooks and MCP servers may reach even "
+        "though they resolve to private, loopback or link-local addresses.",
+    )
+    tool_max_steps: int = Field(
+        default=5, ge=1, le=50, description="Model calls one /v2 chat turn may make with tools."
+    )
+    tool_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Time limit of one built-in tool call."
+    )
+    tool_max_output_chars: int = Field(
+        default=20_000, ge=100, description="Longer tool output is cut before the model sees it."
+    )
+    mcp_tools_cache_seconds: float = Field(
+        default=60.0, ge=0, description="How long an MCP server's tool list is reused."
+    )
     log_level: str = "info"
     log_json: bool = True
 

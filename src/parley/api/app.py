@@ -14,6 +14,7 @@ from parley.api.errors import install_error_handlers
 from parley.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from parley.api.routers import (
     admin_models,
+    admin_tools,
     admin_users,
     api_keys,
     audit,
@@ -24,6 +25,7 @@ from parley.api.routers import (
     me,
     models,
     openai,
+    tools,
     usage,
 )
 from parley.application.services import Services
@@ -60,6 +62,8 @@ def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastA
         usage,
         admin_users,
         audit,
+        tools,
+        admin_tools,
     )
     for module in routers:
         app.include_router(module.router)

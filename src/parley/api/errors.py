@@ -26,6 +26,7 @@ ERROR_TABLE: list[tuple[type[e.ParleyError], int, str]] = [
     (e.UsernameTaken, 409, "username-taken"),
     (e.ModelNameTaken, 409, "model-name-taken"),
     (e.LastActiveAdmin, 409, "last-active-admin"),
+    (e.ToolNameTaken, 409, "tool-name-taken"),
     (e.Conflict, 409, "conflict"),
     (e.NotFound, 404, "not-found"),
     (e.RefreshTokenReused, 401, "refresh-token-reused"),

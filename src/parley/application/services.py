@@ -44,6 +44,13 @@ from parley.application.models.admin import (
 from parley.application.models.catalog import ModelCatalog
 from parley.application.models.queries import GetModelConfig, ListAvailableModels, ListModelConfigs
 from parley.application.ports.metrics import HttpMetrics, MetricsExporter
+from parley.application.tools.admin import (
+    CreateToolDefinition,
+    DeleteToolDefinition,
+    UpdateToolDefinition,
+)
+from parley.application.tools.queries import GetToolDefinition, ListToolDefinitions, ListTools
+from parley.application.tools.run_tool import RunTool
 from parley.application.usage.reports import MyUsage, UsageReport
 
 
@@ -134,6 +141,17 @@ class AuditServices:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolServices:
+    list: ListTools
+    invoke: RunTool
+    list_definitions: ListToolDefinitions
+    get_definition: GetToolDefinition
+    create_definition: CreateToolDefinition
+    update_definition: UpdateToolDefinition
+    delete_definition: DeleteToolDefinition
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     identity: IdentityServices
     models: ModelServices
@@ -143,4 +161,5 @@ class Services:
     operations: OperationsServices
     admin: AdminServices
     audit: AuditServices
+    tools: ToolServices
     readiness: ReadinessProbe

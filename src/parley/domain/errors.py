@@ -65,6 +65,10 @@ class LastActiveAdmin(Conflict):
     )
 
 
+class ToolNameTaken(Conflict):
+    detail = "A tool with that name already exists."
+
+
 class AuthenticationRequired(ParleyError):
     """No credentials, or credentials that are invalid, expired, revoked or of a blocked user."""
 
@@ -87,6 +91,13 @@ class PermissionDenied(ParleyError):
 
 class RegistrationClosed(PermissionDenied):
     detail = "Open registration is closed on this server; ask an administrator for an account."
+
+
+class OutboundAddressRefused(PermissionDenied):
+    """An outbound call (tool webhook, MCP server) named a private, loopback, link-local or
+    metadata address, and no administrator allowed that host."""
+
+    detail = "That address is not reachable from Parley."
 
 
 class RateLimited(ParleyError):

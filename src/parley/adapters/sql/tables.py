@@ -140,6 +140,28 @@ model_configs = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
+tool_definitions = Table(
+    "tool_definitions",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("description", Text(), nullable=False),
+    Column("parameters", JSONType, nullable=False),
+    Column("tiers", JSONType, nullable=False),
+    Column("enabled", Boolean(), nullable=False),
+    Column("url", String(2000)),
+    Column("method", String(10), nullable=False),
+    Column("headers", JSONType, nullable=False),
+    Column("header_envs", JSONType, nullable=False),
+    Column("secret_headers_encrypted", Text()),
+    Column("timeout_seconds", Float(), nullable=False),
+    Column("max_response_bytes", Integer(), nullable=False),
+    Column("allowed_hosts", JSONType, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
 # Full-text search lives outside these tables and only in the migration (0002): GIN indexes
 # on PostgreSQL, an FTS5 index kept by triggers on SQLite. See repositories/search.py.
 conversations = Table(

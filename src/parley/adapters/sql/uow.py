@@ -19,6 +19,7 @@ from parley.adapters.sql.repositories.identity import (
 )
 from parley.adapters.sql.repositories.limits import SqlLimitOverrideRepository
 from parley.adapters.sql.repositories.models import SqlModelConfigRepository
+from parley.adapters.sql.repositories.tools import SqlToolDefinitionRepository
 from parley.adapters.sql.repositories.users import SqlUserRepository
 from parley.application.ports.audit import AuditLog, AuditReader
 from parley.application.ports.conversations import ConversationRepository, MessageRepository
@@ -30,6 +31,7 @@ from parley.application.ports.identity import (
 )
 from parley.application.ports.limits import LimitOverrideRepository
 from parley.application.ports.models import ModelConfigRepository
+from parley.application.ports.tools import ToolDefinitionRepository
 
 
 class SqlUnitOfWork:
@@ -43,6 +45,7 @@ class SqlUnitOfWork:
     conversations: ConversationRepository
     messages: MessageRepository
     audit_reader: AuditReader
+    tools: ToolDefinitionRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -59,6 +62,7 @@ class SqlUnitOfWork:
         self.conversations = SqlConversationRepository(self._session)
         self.messages = SqlMessageRepository(self._session)
         self.audit_reader = SqlAuditReader(self._session)
+        self.tools = SqlToolDefinitionRepository(self._session)
         return self
 
     async def __aexit__(

@@ -23,6 +23,7 @@ from parley.application.chat.context_window import (
 from parley.application.chat.metering import ChatMeter, Meter
 from parley.application.chat.requests import GenerationOptions, build_request
 from parley.application.chat.routing import ModelRouter
+from parley.application.chat.tool_loop import ToolLoop
 from parley.application.chat.turn_events import (
     ConversationReady,
     ReplyDelta,
@@ -66,6 +67,8 @@ class TurnInput:
     model: str | None = None
     file_ids: tuple[uuid.UUID, ...] = ()
     options: GenerationOptions = field(default_factory=GenerationOptions)
+    tool_names: tuple[str, ...] = ()
+    """Registry tools to offer the model; Parley runs the calls it makes to them."""
 
 
 @dataclass
@@ -75,6 +78,36 @@ class _Reply:
     usage: Usage | None = None
     finish_reason: str | None = None
     model: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+@dataclass
+class _Totals:
+    """The whole turn, across its model calls: what the meter is told at the end."""
+
+    status: UsageStatus = UsageStatus.CANCELLED
+    failure: ParleyError | None = None
+    served: ModelConfig | None = None
+    parts: list[str] = field(default_factory=list)
+    usage: Usage | None = None
+    calls: int = 0
+    calls_with_usage: int = 0
+
+    def add(self, reply: _Reply) -> None:
+        self.calls += 1
+        self.parts.append(reply.text)
+        if reply.usage is not None:
+            self.calls_with_usage += 1
+            previous = self.usage or Usage(0, 0)
+            self.usage = Usage(
+                previous.prompt_tokens + reply.usage.prompt_tokens,
+                previous.completion_tokens + reply.usage.completion_tokens,
+            )
+        if self.calls_with_usage != self.calls:
+            self.usage = None  # some call reported nothing: the meter estimates instead
 
     @property
     def text(self) -> str:
@@ -126,6 +159,7 @@ class StreamChat:
         admission: ChatAdmission,
         meter: ChatMeter,
         clock: Clock,
+        tools: ToolLoop | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._access = access
@@ -133,10 +167,12 @@ class StreamChat:
         self._admission = admission
         self._meter = meter
         self._clock = clock
+        self._tools = tools
 
     async def __call__(self, principal: Principal, data: TurnInput) -> ChatTurn:
         if not data.message.strip() and not data.file_ids:
             raise ValidationFailed([FieldError(("body", "message"), "message must not be empty.")])
+        data = await self._with_tools(principal, data)
         conversation, created = await self._conversation(principal, data)
         model = await self._access.resolve(
             principal, data.model or conversation.model or DEFAULT_MODEL
@@ -207,60 +243,103 @@ class StreamChat:
         return message
 
     async def run(self, turn: ChatTurn) -> AsyncIterator[TurnEvent]:
-        reply = _Reply()
-        status, failure, served = UsageStatus.CANCELLED, None, None
+        totals = _Totals()
         try:
             yield ConversationReady(turn.conversation, turn.created)
             yield UserMessageStored(turn.user_message)
-            try:
-                request = await self._request_for(turn)
-                stream = await self._router.open_stream(turn.model, request, turn.principal.tier)
-            except ParleyError as error:
-                status, failure = UsageStatus.ERROR, error
-                stored = await survive_cancellation(self._store_reply(turn, reply, error))
-                yield TurnFailed(error, stored)
-                return
-            served = stream.model
-            reply.model = served.name
-            try:
-                async for event in stream:
-                    if isinstance(event, TextDelta):
-                        turn.meter.first_token()
-                        reply.parts.append(event.text)
-                        yield ReplyDelta(event.text)
-                    elif isinstance(event, ToolCallEvent):
-                        turn.meter.first_token()
-                        reply.tool_calls.append(event.call)
-                        yield ToolCallRequested(event.call)
-                    elif isinstance(event, UsageEvent):
-                        reply.usage = event.usage
-                        yield UsageReported(event.usage)
-                    elif isinstance(event, FinishEvent):
-                        reply.finish_reason = event.reason
-            except ParleyError as error:
-                status, failure = UsageStatus.INCOMPLETE, error
-                stored = await survive_cancellation(self._store_reply(turn, reply, error))
-                yield TurnFailed(error, stored)
-                return
-            except BaseException:
-                # The client went away (cancellation) or stopped reading: keep what was said.
-                await survive_cancellation(self._store_reply(turn, reply, None, interrupted=True))
-                raise
-            finally:
-                await stream.aclose()
-            status = UsageStatus.SUCCESS
-            stored = await survive_cancellation(self._store_reply(turn, reply, None))
-            yield ReplyStored(stored)
+            async for event in self._step(turn, 1, totals):
+                yield event
         finally:
             await survive_cancellation(
                 turn.meter.finish(
-                    status,
-                    served=served,
-                    usage=reply.usage,
-                    completion_text=reply.text,
-                    error=failure,
+                    totals.status,
+                    served=totals.served,
+                    usage=totals.usage,
+                    completion_text=totals.text,
+                    error=totals.failure,
                 )
             )
+
+    async def _step(self, turn: ChatTurn, step: int, totals: _Totals) -> AsyncIterator[TurnEvent]:
+        """One model call of the turn (a turn with tools takes several)."""
+        reply = _Reply()
+        totals.status = UsageStatus.CANCELLED
+        try:
+            request = await self._request_for(turn)
+            stream = await self._router.open_stream(turn.model, request, turn.principal.tier)
+        except ParleyError as error:
+            totals.status = UsageStatus.ERROR if step == 1 else UsageStatus.INCOMPLETE
+            totals.failure = error
+            stored = await survive_cancellation(self._store_reply(turn, reply, error))
+            yield TurnFailed(error, stored)
+            return
+        totals.served = stream.model
+        reply.model = stream.model.name
+        try:
+            async for event in stream:
+                if isinstance(event, TextDelta):
+                    turn.meter.first_token()
+                    reply.parts.append(event.text)
+                    yield ReplyDelta(event.text)
+                elif isinstance(event, ToolCallEvent):
+                    turn.meter.first_token()
+                    reply.tool_calls.append(event.call)
+                    yield ToolCallRequested(event.call)
+                elif isinstance(event, UsageEvent):
+                    reply.usage = event.usage
+                    yield UsageReported(event.usage)
+                elif isinstance(event, FinishEvent):
+                    reply.finish_reason = event.reason
+        except ParleyError as error:
+            totals.status, totals.failure = UsageStatus.INCOMPLETE, error
+            stored = await survive_cancellation(self._store_reply(turn, reply, error))
+            yield TurnFailed(error, stored)
+            return
+        except BaseException:
+            # The client went away (cancellation) or stopped reading: keep what was said.
+            await survive_cancellation(self._store_reply(turn, reply, None, interrupted=True))
+            raise
+        finally:
+            totals.add(reply)
+            await stream.aclose()
+        totals.status = UsageStatus.SUCCESS
+        stored = await survive_cancellation(self._store_reply(turn, reply, None))
+        async for after in self._after_reply(turn, reply, stored, step, totals):
+            yield after
+
+    async def _with_tools(self, principal: Principal, data: TurnInput) -> TurnInput:
+        if not data.tool_names:
+            return data
+        if self._tools is None:
+            message = "Tools are not available on this server."
+            raise ValidationFailed([FieldError(("body", "tools"), message)], message)
+        specs = await self._tools.offered(principal, data.tool_names)
+        return replace(data, options=replace(data.options, tools=specs))
+
+    async def _after_reply(
+        self, turn: ChatTurn, reply: _Reply, stored: Message, step: int, totals: _Totals
+    ) -> AsyncIterator[TurnEvent]:
+        """With tools offered and called: answer the calls, then take the next step (the
+        model sees the results), until it answers without tools or the step limit is hit."""
+        if self._tools is None or not reply.tool_calls or not turn.options.tools:
+            yield ReplyStored(stored)
+            return
+        last_step = step >= self._tools.max_steps
+        results = await self._tools.answer(
+            turn.principal,
+            turn.conversation.id,
+            reply.tool_calls,
+            reply.finish_reason,
+            turn.options.tools,
+            last_step=last_step,
+        )
+        for result in results:
+            yield result
+        if last_step:
+            yield ReplyStored(stored)
+            return
+        async for event in self._step(turn, step + 1, totals):
+            yield event
 
     async def _request_for(self, turn: ChatTurn) -> ChatRequest:
         model = turn.model

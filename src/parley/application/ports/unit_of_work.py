@@ -16,6 +16,7 @@ from parley.application.ports.identity import (
 )
 from parley.application.ports.limits import LimitOverrideRepository
 from parley.application.ports.models import ModelConfigRepository
+from parley.application.ports.tools import ToolDefinitionRepository
 
 
 class UnitOfWork(Protocol):
@@ -32,6 +33,7 @@ class UnitOfWork(Protocol):
     conversations: ConversationRepository
     messages: MessageRepository
     audit_reader: AuditReader
+    tools: ToolDefinitionRepository
 
     async def __aenter__(self) -> Self: ...
 
