@@ -18,6 +18,7 @@ from parley.api.routers import (
     auth,
     chat,
     conversations,
+    files,
     health,
     me,
     models,
@@ -44,7 +45,18 @@ def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastA
     )
     app.state.trust_proxy_headers = settings.trust_proxy_headers
     install_error_handlers(app)
-    routers = (health, auth, me, api_keys, conversations, models, admin_models, openai, chat)
+    routers = (
+        health,
+        auth,
+        me,
+        api_keys,
+        conversations,
+        files,
+        models,
+        admin_models,
+        openai,
+        chat,
+    )
     for module in routers:
         app.include_router(module.router)
     app.add_middleware(

@@ -24,6 +24,8 @@ from parley.application.conversations.messages import (
     PostMessage,
     UpdateMessage,
 )
+from parley.application.files.files import DeleteFile, DownloadFile, GetFile, ListFiles
+from parley.application.files.upload import UploadFile
 from parley.application.identity.accounts import AccountFactory, Register
 from parley.application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from parley.application.identity.authenticate import Authenticate
@@ -99,9 +101,19 @@ class ConversationServices:
 
 
 @dataclass(frozen=True, slots=True)
+class FileServices:
+    upload: UploadFile
+    list: ListFiles
+    get: GetFile
+    download: DownloadFile
+    delete: DeleteFile
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     identity: IdentityServices
     models: ModelServices
     chat: ChatServices
     conversations: ConversationServices
+    files: FileServices
     readiness: ReadinessProbe

@@ -12,6 +12,7 @@ from parley.adapters.sql.repositories.conversations import (
     SqlConversationRepository,
     SqlMessageRepository,
 )
+from parley.adapters.sql.repositories.files import SqlFileRepository
 from parley.adapters.sql.repositories.identity import (
     SqlApiKeyRepository,
     SqlRefreshTokenRepository,
@@ -21,6 +22,7 @@ from parley.adapters.sql.repositories.models import SqlModelConfigRepository
 from parley.adapters.sql.repositories.users import SqlUserRepository
 from parley.application.ports.audit import AuditLog
 from parley.application.ports.conversations import ConversationRepository, MessageRepository
+from parley.application.ports.files import FileRepository
 from parley.application.ports.identity import (
     ApiKeyRepository,
     RefreshTokenRepository,
@@ -39,6 +41,7 @@ class SqlUnitOfWork:
     models: ModelConfigRepository
     conversations: ConversationRepository
     messages: MessageRepository
+    files: FileRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -53,6 +56,7 @@ class SqlUnitOfWork:
         self.models = SqlModelConfigRepository(self._session)
         self.conversations = SqlConversationRepository(self._session)
         self.messages = SqlMessageRepository(self._session)
+        self.files = SqlFileRepository(self._session)
         return self
 
     async def __aexit__(

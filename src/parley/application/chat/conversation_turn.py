@@ -33,6 +33,8 @@ from parley.application.chat.turn_events import (
     UserMessageStored,
 )
 from parley.application.conversations.access import ConversationAccess
+from parley.application.files.access import FileAccess
+from parley.application.files.context import LoadAttachments
 from parley.application.ports.clock import Clock
 from parley.application.ports.unit_of_work import UnitOfWorkFactory
 from parley.domain.chat import (
@@ -107,7 +109,8 @@ class ChatTurn:
 class StreamChat:
     """Starts a turn: resolves the model (`ModelNotFound`, `PermissionDenied`), the
     conversation (`NotFound` for a missing or foreign one; a new one when none is named),
-    checks the message fits the model (`ValidationFailed`), and commits the user message."""
+    checks the message fits the model (`ValidationFailed`) and that its `file_ids` are the
+    caller's files (`NotFound`), and commits the user message."""
 
     def __init__(
         self,
@@ -115,11 +118,13 @@ class StreamChat:
         access: ModelAccess,
         router: ModelRouter,
         clock: Clock,
+        attachments: LoadAttachments | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._access = access
         self._router = router
         self._clock = clock
+        self._attachments = attachments
 
     async def __call__(self, principal: Principal, data: TurnInput) -> ChatTurn:
         if not data.message.strip() and not data.file_ids:
@@ -151,6 +156,7 @@ class StreamChat:
             if not fits(data.message, conversation.system_prompt, budget):
                 message = f"The message is too long for {model.name}'s context window."
                 raise ValidationFailed([FieldError(("body", "message"), message)], message)
+            await FileAccess.require_owned(uow, principal.user_id, data.file_ids)
             if created:
                 await uow.conversations.add(conversation)
             user_message = Message(
@@ -211,7 +217,11 @@ class StreamChat:
         )
         async with self._uow_factory() as uow:
             recent = await uow.messages.recent(turn.conversation.id, HISTORY_READ_LIMIT)
-        history = fit_history(turn.conversation.system_prompt, recent, budget)
+        render = None
+        if self._attachments is not None:
+            attached = await self._attachments(turn.principal.user_id, recent, model)
+            render = attached.render
+        history = fit_history(turn.conversation.system_prompt, recent, budget, render)
         return build_request(model, history, turn.options)
 
     async def _store_reply(

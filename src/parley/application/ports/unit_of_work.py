@@ -8,6 +8,7 @@ from typing import Protocol, Self
 
 from parley.application.ports.audit import AuditLog
 from parley.application.ports.conversations import ConversationRepository, MessageRepository
+from parley.application.ports.files import FileRepository
 from parley.application.ports.identity import (
     ApiKeyRepository,
     RefreshTokenRepository,
@@ -29,6 +30,7 @@ class UnitOfWork(Protocol):
     models: ModelConfigRepository
     conversations: ConversationRepository
     messages: MessageRepository
+    files: FileRepository
 
     async def __aenter__(self) -> Self: ...
 
