@@ -26,6 +26,8 @@ from tests.support.services import (
     truncate_postgres,
 )
 
+pytest_plugins = ["tests.support.s3"]
+
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 

@@ -39,6 +39,8 @@ from parley.adapters.security.tokens import JwtAccessTokenIssuer
 from parley.adapters.sql.engine import create_engine, create_session_factory
 from parley.adapters.sql.repositories.usage import SqlUsageStore
 from parley.adapters.sql.uow import SqlUnitOfWork
+from parley.adapters.storage.local import LocalBlobStore
+from parley.adapters.storage.pdf_text import PypdfTextExtractor
 from parley.adapters.tools.builtin.calculator import CalculatorTool
 from parley.adapters.tools.builtin.current_time import CurrentTimeTool
 from parley.adapters.tools.builtin.search_conversations import SearchConversationsTool
@@ -76,6 +78,9 @@ from parley.application.conversations.messages import (
     PostMessage,
     UpdateMessage,
 )
+from parley.application.files.context import LoadAttachments
+from parley.application.files.files import DeleteFile, DownloadFile, GetFile, ListFiles
+from parley.application.files.upload import StorageLimits, UploadFile
 from parley.application.identity.accounts import AccountFactory, Register
 from parley.application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from parley.application.identity.auth_state import AuthStateCache
@@ -113,6 +118,7 @@ from parley.application.models.queries import GetModelConfig, ListAvailableModel
 from parley.application.ports.cache import Cache, WindowCounter
 from parley.application.ports.circuit import CircuitBreaker
 from parley.application.ports.clock import Clock
+from parley.application.ports.files import BlobStore
 from parley.application.ports.limits import QuotaStore
 from parley.application.ports.security import PasswordHasher
 from parley.application.ports.tools import BuiltinTool, ToolRunner
@@ -122,6 +128,7 @@ from parley.application.services import (
     AuditServices,
     ChatServices,
     ConversationServices,
+    FileServices,
     IdentityServices,
     ModelServices,
     OperationsServices,
@@ -230,6 +237,7 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
     hasher: PasswordHasher | None = None,
     cache: Cache | None = None,
     counter: WindowCounter | None = None,
+    blobs: BlobStore | None = None,
 ) -> Container:
     """Wire everything from settings. Keyword overrides replace single adapters in tests."""
     clock = clock or SystemClock()
@@ -320,6 +328,16 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
         update_config=UpdateModelConfig(uow_factory, catalog, box, clock),
         delete_config=DeleteModelConfig(uow_factory, catalog, clock),
     )
+    blobs = blobs or build_blob_store(settings)
+    files = FileServices(
+        upload=UploadFile(
+            uow_factory, blobs, PypdfTextExtractor(), storage_limits(settings), clock
+        ),
+        list=ListFiles(uow_factory),
+        get=GetFile(uow_factory),
+        download=DownloadFile(uow_factory, blobs),
+        delete=DeleteFile(uow_factory, blobs),
+    )
     providers = HttpProviderRegistry.with_default_providers(catalog.resolve_api_key)
     model_access = ModelAccess(catalog)
     retry = RetryPolicy(
@@ -350,7 +368,14 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
         complete=CompleteChat(gate, router),
         stream_completion=StreamCompletion(gate, router, metrics),
         stream_chat=StreamChat(
-            uow_factory, model_access, router, admission, meter, clock, tool_loop
+            uow_factory,
+            model_access,
+            router,
+            admission,
+            meter,
+            clock,
+            tools=tool_loop,
+            attachments=LoadAttachments(uow_factory, blobs),
         ),
     )
     usage = UsageServices(
@@ -393,6 +418,7 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
         admin=admin,
         audit=audit,
         tools=tools,
+        files=files,
         readiness=InfrastructureReadiness(engine, redis),
     )
     return Container(
@@ -472,6 +498,34 @@ def declared_models(settings: Settings) -> list[ConfiguredModel]:
     )
     from_file = load_models_file(settings.models_file) if settings.models_file else []
     return merge_declarations(from_env, from_file)
+
+
+def storage_limits(settings: Settings) -> StorageLimits:
+    return StorageLimits(
+        max_file_bytes=settings.max_upload_bytes,
+        quota_bytes={
+            Tier.FREE: settings.storage_quota_free_bytes,
+            Tier.PRO: settings.storage_quota_pro_bytes,
+            Tier.ENTERPRISE: settings.storage_quota_enterprise_bytes,
+        },
+    )
+
+
+def build_blob_store(settings: Settings) -> BlobStore:
+    """A directory under the data dir, or S3 (boto3 is imported only then: it is the `s3`
+    extra). Raises `ValueError` for S3 without a bucket."""
+    if settings.storage == "s3":
+        if not settings.s3_bucket:
+            raise ValueError("PARLEY_STORAGE=s3 needs PARLEY_S3_BUCKET.")
+        from parley.adapters.storage.s3 import S3BlobStore
+
+        return S3BlobStore(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            prefix=settings.s3_prefix,
+        )
+    return LocalBlobStore(settings.data_dir / "files")
 
 
 def _comma_list(value: str) -> list[str]:

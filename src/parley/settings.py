@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -104,6 +104,23 @@ class Settings(BaseSettings):
     mcp_tools_cache_seconds: float = Field(
         default=60.0, ge=0, description="How long an MCP server's tool list is reused."
     )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024, description="The largest file one upload may store."
+    )
+    storage_quota_free_bytes: int = 100 * 1024 * 1024
+    storage_quota_pro_bytes: int = 2 * 1024 * 1024 * 1024
+    storage_quota_enterprise_bytes: int = 20 * 1024 * 1024 * 1024
+    storage: Literal["local", "s3"] = Field(
+        default="local",
+        description="Where file bytes live: a directory under the data dir, or S3-compatible "
+        "object storage (credentials from the standard AWS environment variables).",
+    )
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = Field(
+        default=None, description="For S3-compatible servers other than AWS (MinIO, ...)."
+    )
+    s3_region: str | None = None
+    s3_prefix: str = "files/"
     log_level: str = "info"
     log_json: bool = True
 

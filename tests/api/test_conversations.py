@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from tests.support.files import uploaded
 from tests.support.users import SignedIn, sign_up
 
 
@@ -88,7 +89,7 @@ async def test_requires_authentication(client: httpx.AsyncClient) -> None:
 async def test_messages_crud_and_shape(client: httpx.AsyncClient) -> None:
     alice = await sign_up(client, "alice")
     conversation = await create(client, alice, title="t")
-    file_id = str(uuid.uuid4())
+    file_id = (await uploaded(client, alice))["id"]
     message = await post(client, alice, conversation["id"], "hello", file_ids=[file_id])
     assert message == {
         "id": message["id"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -19,6 +19,7 @@ from parley.application.pagination import Keyset
 from parley.application.ports.conversations import ConversationQuery
 from parley.domain.audit import AuditEvent
 from parley.domain.conversations import Conversation, Message
+from parley.domain.files import FileText, StoredFile
 from parley.domain.identity import CredentialKind, Principal
 from parley.domain.users import Role, Tier, UserStatus
 
@@ -55,7 +56,25 @@ class FakeDatabase:
     conversations: dict[uuid.UUID, Conversation] = field(default_factory=dict)
     messages: dict[uuid.UUID, Message] = field(default_factory=dict)
     audit: list[AuditEvent] = field(default_factory=list)
+    files: dict[uuid.UUID, StoredFile] = field(default_factory=dict)
+    file_texts: dict[uuid.UUID, FileText] = field(default_factory=dict)
     commits: int = 0
+
+    def add_file(self, user_id: uuid.UUID, **fields: object) -> StoredFile:
+        """A committed file row (its bytes are the test's business)."""
+        values: dict[str, object] = {
+            "id": uuid.uuid4(),
+            "user_id": user_id,
+            "filename": "notes.txt",
+            "content_type": "text/plain",
+            "size": 1,
+            "sha256": "0" * 64,
+            "created_at": T0,
+        }
+        values.update(fields)
+        file = StoredFile(**values)  # type: ignore[arg-type]
+        self.files[file.id] = file
+        return file
 
 
 def _contains_terms(text: str | None, terms: Sequence[str]) -> bool:
@@ -150,6 +169,44 @@ class FakeMessageRepository:
         return [copy.copy(m) for m in reversed(self._of(conversation_id))][:limit]
 
 
+class FakeFileRepository:
+    def __init__(self, state: FakeDatabase) -> None:
+        self._state = state
+
+    async def add(self, file: StoredFile, text: FileText | None) -> None:
+        self._state.files[file.id] = file
+        if text is not None:
+            self._state.file_texts[file.id] = text
+
+    async def get(self, file_id: uuid.UUID) -> StoredFile | None:
+        return self._state.files.get(file_id)
+
+    async def many(self, file_ids: Collection[uuid.UUID]) -> Sequence[StoredFile]:
+        return [self._state.files[i] for i in set(file_ids) if i in self._state.files]
+
+    async def texts(self, file_ids: Collection[uuid.UUID]) -> Mapping[uuid.UUID, FileText]:
+        return {i: self._state.file_texts[i] for i in file_ids if i in self._state.file_texts}
+
+    async def newest_first(
+        self, user_id: uuid.UUID, limit: int, after: Keyset | None = None
+    ) -> Sequence[StoredFile]:
+        found = [
+            f
+            for f in self._state.files.values()
+            if f.user_id == user_id
+            and (after is None or (f.created_at, f.id) < (after.at, after.id))
+        ]
+        found.sort(key=lambda f: (f.created_at, f.id), reverse=True)
+        return found[:limit]
+
+    async def bytes_used(self, user_id: uuid.UUID) -> int:
+        return sum(f.size for f in self._state.files.values() if f.user_id == user_id)
+
+    async def delete(self, file_id: uuid.UUID) -> None:
+        self._state.files.pop(file_id, None)
+        self._state.file_texts.pop(file_id, None)
+
+
 class FakeAuditLog:
     def __init__(self, state: FakeDatabase) -> None:
         self._state = state
@@ -169,6 +226,7 @@ class FakeUnitOfWork:
         self.conversations = FakeConversationRepository(self._working)
         self.messages = FakeMessageRepository(self._working)
         self.audit = FakeAuditLog(self._working)
+        self.files = FakeFileRepository(self._working)
         return self
 
     async def __aexit__(
@@ -183,6 +241,8 @@ class FakeUnitOfWork:
         self._database.conversations = copy.deepcopy(self._working.conversations)
         self._database.messages = copy.deepcopy(self._working.messages)
         self._database.audit = list(self._working.audit)
+        self._database.files = dict(self._working.files)
+        self._database.file_texts = dict(self._working.file_texts)
         self._database.commits += 1
 
 

@@ -56,7 +56,7 @@ async def test_post_stores_a_complete_user_message_and_marks_activity(
     conversation_id: uuid.UUID,
 ) -> None:
     clock.advance(60)
-    files = [uuid.uuid4(), uuid.uuid4()]
+    files = [database.add_file(alice.user_id).id, database.add_file(alice.user_id).id]
     message = await PostMessage(uow, clock)(
         alice, conversation_id, NewUserMessage("hello", [files[0], files[1], files[0]])
     )
@@ -92,9 +92,24 @@ async def test_empty_content_needs_files(
         await PostMessage(uow, clock)(alice, conversation_id, NewUserMessage("  "))
     assert database.messages == {}
     attached = await PostMessage(uow, clock)(
-        alice, conversation_id, NewUserMessage("", [uuid.uuid4()])
+        alice, conversation_id, NewUserMessage("", [database.add_file(alice.user_id).id])
     )
     assert attached.content == ""
+
+
+async def test_files_named_must_be_the_callers(
+    uow: FakeUnitOfWorkFactory,
+    clock: FakeClock,
+    database: FakeDatabase,
+    alice: Principal,
+    conversation_id: uuid.UUID,
+) -> None:
+    own = database.add_file(alice.user_id).id
+    foreign = database.add_file(uuid.uuid4()).id
+    for file_ids in ([foreign], [own, foreign], [uuid.uuid4()]):
+        with pytest.raises(NotFound):
+            await PostMessage(uow, clock)(alice, conversation_id, NewUserMessage("x", file_ids))
+    assert database.messages == {}
 
 
 async def test_list_is_oldest_first_in_pages(

@@ -35,7 +35,9 @@ ERROR_TABLE: list[tuple[type[e.ParleyError], int, str]] = [
     (e.RegistrationClosed, 403, "registration-closed"),
     (e.PermissionDenied, 403, "forbidden"),
     (e.RateLimited, 429, "rate-limited"),
+    (e.StorageQuotaExceeded, 413, "storage-quota-exceeded"),
     (e.PayloadTooLarge, 413, "payload-too-large"),
+    (e.UnsupportedMediaType, 415, "unsupported-media-type"),
     (e.ServiceUnavailable, 503, "service-unavailable"),
     (e.ProviderTimeout, 504, "provider-timeout"),
     (e.ProviderAuthFailed, 502, "provider-misconfigured"),
@@ -157,7 +159,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": HTTPStatus(status).phrase, "content": {"application/problem+json": {}}}
-    for status in (401, 403, 404, 409, 413, 422, 429)
+    for status in (401, 403, 404, 409, 413, 415, 422, 429)
 }
 
 

@@ -27,6 +27,8 @@ from parley.application.conversations.messages import (
     PostMessage,
     UpdateMessage,
 )
+from parley.application.files.files import DeleteFile, DownloadFile, GetFile, ListFiles
+from parley.application.files.upload import UploadFile
 from parley.application.identity.accounts import AccountFactory, Register
 from parley.application.identity.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from parley.application.identity.authenticate import Authenticate
@@ -152,6 +154,15 @@ class ToolServices:
 
 
 @dataclass(frozen=True, slots=True)
+class FileServices:
+    upload: UploadFile
+    list: ListFiles
+    get: GetFile
+    download: DownloadFile
+    delete: DeleteFile
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     identity: IdentityServices
     models: ModelServices
@@ -162,4 +173,5 @@ class Services:
     admin: AdminServices
     audit: AuditServices
     tools: ToolServices
+    files: FileServices
     readiness: ReadinessProbe

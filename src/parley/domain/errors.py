@@ -118,6 +118,14 @@ class PayloadTooLarge(ParleyError):
     detail = "The request body is too large."
 
 
+class StorageQuotaExceeded(PayloadTooLarge):
+    detail = "This upload would exceed your storage quota."
+
+
+class UnsupportedMediaType(ParleyError):
+    detail = "This type of file is not accepted."
+
+
 class ServiceUnavailable(ParleyError):
     detail = "The service is temporarily unavailable."
 

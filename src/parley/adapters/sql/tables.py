@@ -245,3 +245,26 @@ limit_overrides = Table(
     Column("limits", JSONType, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# A file's bytes live in the blob store under `id.hex`; the name is only ever displayed.
+files = Table(
+    "files",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", BigInteger(), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_files_user_id_created_at_id", "user_id", "created_at", "id"),
+)
+
+# Apart from `files` so that listings never drag up to a megabyte of text along.
+file_texts = Table(
+    "file_texts",
+    metadata,
+    Column("file_id", Uuid(), ForeignKey("files.id", ondelete="CASCADE"), primary_key=True),
+    Column("text", Text(), nullable=False),
+    Column("truncated", Boolean(), nullable=False),
+)

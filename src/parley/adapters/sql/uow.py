@@ -12,6 +12,7 @@ from parley.adapters.sql.repositories.conversations import (
     SqlConversationRepository,
     SqlMessageRepository,
 )
+from parley.adapters.sql.repositories.files import SqlFileRepository
 from parley.adapters.sql.repositories.identity import (
     SqlApiKeyRepository,
     SqlRefreshTokenRepository,
@@ -23,6 +24,7 @@ from parley.adapters.sql.repositories.tools import SqlToolDefinitionRepository
 from parley.adapters.sql.repositories.users import SqlUserRepository
 from parley.application.ports.audit import AuditLog, AuditReader
 from parley.application.ports.conversations import ConversationRepository, MessageRepository
+from parley.application.ports.files import FileRepository
 from parley.application.ports.identity import (
     ApiKeyRepository,
     RefreshTokenRepository,
@@ -46,6 +48,7 @@ class SqlUnitOfWork:
     messages: MessageRepository
     audit_reader: AuditReader
     tools: ToolDefinitionRepository
+    files: FileRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -63,6 +66,7 @@ class SqlUnitOfWork:
         self.messages = SqlMessageRepository(self._session)
         self.audit_reader = SqlAuditReader(self._session)
         self.tools = SqlToolDefinitionRepository(self._session)
+        self.files = SqlFileRepository(self._session)
         return self
 
     async def __aexit__(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from parley.application.tokens import estimate_message_tokens, estimate_tokens
 from parley.domain.chat import ChatMessage
@@ -33,9 +33,13 @@ def fit_history(
     system_prompt: str | None,
     newest_first: Sequence[Message],
     budget_tokens: int,
+    render: Callable[[Message, int], ChatMessage] | None = None,
 ) -> list[ChatMessage]:
     """The system prompt plus the longest run of recent messages that fits `budget_tokens`,
-    oldest first, starting at a user message. Failed turns with nothing said are skipped."""
+    oldest first, starting at a user message. Failed turns with nothing said are skipped.
+
+    `render(message, tokens_left)` turns a message into what the model sees (attached
+    files included, cut to `tokens_left`); by default its own content only."""
     context: list[ChatMessage] = []
     spent = 3  # the reply primer every provider adds
     system: ChatMessage | None = None
@@ -45,7 +49,9 @@ def fit_history(
     for message in newest_first:
         if message.status is MessageStatus.FAILED and not message.content:
             continue
-        chat_message = as_chat_message(message)
+        chat_message = (
+            render(message, budget_tokens - spent) if render else as_chat_message(message)
+        )
         cost = estimate_message_tokens(chat_message)
         if spent + cost > budget_tokens:
             break

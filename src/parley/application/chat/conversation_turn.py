@@ -35,6 +35,8 @@ from parley.application.chat.turn_events import (
     UserMessageStored,
 )
 from parley.application.conversations.access import ConversationAccess
+from parley.application.files.access import FileAccess
+from parley.application.files.context import LoadAttachments
 from parley.application.limits.admission import ChatAdmission
 from parley.application.ports.clock import Clock
 from parley.application.ports.unit_of_work import UnitOfWorkFactory
@@ -149,7 +151,8 @@ class StreamChat:
     """Starts a turn: resolves the conversation (`NotFound` for a missing or foreign one; a
     new one when none is named) and the model (`ModelNotFound`, `PermissionDenied`), checks
     the message fits the model (`ValidationFailed`), admits it against the caller's limits
-    (`RateLimited`), and commits the user message. A refused turn stores nothing."""
+    (`RateLimited`), checks its `file_ids` are the caller's files (`NotFound`), and commits
+    the user message. A refused turn stores nothing."""
 
     def __init__(
         self,
@@ -160,6 +163,7 @@ class StreamChat:
         meter: ChatMeter,
         clock: Clock,
         tools: ToolLoop | None = None,
+        attachments: LoadAttachments | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._access = access
@@ -168,6 +172,7 @@ class StreamChat:
         self._meter = meter
         self._clock = clock
         self._tools = tools
+        self._attachments = attachments
 
     async def __call__(self, principal: Principal, data: TurnInput) -> ChatTurn:
         if not data.message.strip() and not data.file_ids:
@@ -222,6 +227,7 @@ class StreamChat:
         self, conversation: Conversation, created: bool, data: TurnInput
     ) -> Message:
         async with self._uow_factory() as uow:
+            await FileAccess.require_owned(uow, conversation.user_id, data.file_ids)
             if created:
                 await uow.conversations.add(conversation)
             else:  # re-read under this transaction: it may have been deleted meanwhile
@@ -348,7 +354,11 @@ class StreamChat:
         )
         async with self._uow_factory() as uow:
             recent = await uow.messages.recent(turn.conversation.id, HISTORY_READ_LIMIT)
-        history = fit_history(turn.conversation.system_prompt, recent, budget)
+        render = None
+        if self._attachments is not None:
+            attached = await self._attachments(turn.principal.user_id, recent, model)
+            render = attached.render
+        history = fit_history(turn.conversation.system_prompt, recent, budget, render)
         return build_request(model, history, turn.options)
 
     async def _store_reply(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from parley.application.conversations.access import ConversationAccess
 from parley.application.conversations.conversations import DEFAULT_PAGE_SIZE, clamp_limit
+from parley.application.files.access import FileAccess
 from parley.application.pagination import Keyset, Page, decode_cursor, page_of
 from parley.application.ports.clock import Clock
 from parley.application.ports.unit_of_work import UnitOfWorkFactory
@@ -59,9 +60,8 @@ class PostMessage:
     """Stores a user message (nothing is generated) and marks the conversation active.
 
     Only the `user` role can be posted this way. `file_ids` are stored as given (duplicates
-    dropped); checking that they name the caller's files is the files feature's job.
-    Raises `NotFound` unless the caller owns the conversation, `ValidationFailed` for empty
-    content without files."""
+    dropped). Raises `NotFound` unless the caller owns the conversation and every file
+    named, `ValidationFailed` for empty content without files."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow_factory = uow_factory
@@ -74,6 +74,7 @@ class PostMessage:
         _require_content(new.content, file_ids)
         async with self._uow_factory() as uow:
             conversation = await ConversationAccess.owned(uow, principal.user_id, conversation_id)
+            await FileAccess.require_owned(uow, principal.user_id, file_ids)
             message = Message(
                 id=uuid.uuid4(),
                 conversation_id=conversation.id,

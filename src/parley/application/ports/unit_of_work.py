@@ -8,6 +8,7 @@ from typing import Protocol, Self
 
 from parley.application.ports.audit import AuditLog, AuditReader
 from parley.application.ports.conversations import ConversationRepository, MessageRepository
+from parley.application.ports.files import FileRepository
 from parley.application.ports.identity import (
     ApiKeyRepository,
     RefreshTokenRepository,
@@ -34,6 +35,7 @@ class UnitOfWork(Protocol):
     messages: MessageRepository
     audit_reader: AuditReader
     tools: ToolDefinitionRepository
+    files: FileRepository
 
     async def __aenter__(self) -> Self: ...
 

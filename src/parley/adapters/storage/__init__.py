@@ -1,0 +1,1 @@
+"""Blob stores for file bytes: a local directory, or S3-compatible object storage."""
