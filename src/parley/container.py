@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.adapters.clock import SystemClock
 from parley.adapters.config.models_file import load_models_file
+from parley.adapters.jobs.testing import testing_job_handlers
 from parley.adapters.llm.registry import HttpProviderRegistry
 from parley.adapters.memory.cache import MemoryCache, MemoryWindowCounter
 from parley.adapters.readiness import InfrastructureReadiness
@@ -27,6 +28,7 @@ from parley.adapters.security.passwords import Argon2PasswordHasher, load_common
 from parley.adapters.security.secret_box import FernetSecretBox
 from parley.adapters.security.tokens import JwtAccessTokenIssuer
 from parley.adapters.sql.engine import create_engine, create_session_factory
+from parley.adapters.sql.job_queue import SqlJobQueue
 from parley.adapters.sql.uow import SqlUnitOfWork
 from parley.application.chat.access import ModelAccess
 from parley.application.chat.completions import CompleteChat, StreamCompletion
@@ -63,6 +65,9 @@ from parley.application.identity.sessions import (
     RevokeSession,
     SessionRevoker,
 )
+from parley.application.jobs.handlers import JobHandler
+from parley.application.jobs.submit import GetJob, SubmitJob
+from parley.application.jobs.worker import JobWorker, WorkerOptions, worker_name
 from parley.application.models.admin import (
     CreateModelConfig,
     DeleteModelConfig,
@@ -81,13 +86,24 @@ from parley.application.ports.cache import Cache, WindowCounter
 from parley.application.ports.clock import Clock
 from parley.application.ports.security import PasswordHasher
 from parley.application.ports.unit_of_work import UnitOfWork
+from parley.application.ports.usage_sink import NoUsageSink, UsageSink
 from parley.application.services import (
     ChatServices,
     ConversationServices,
     IdentityServices,
+    JobServices,
     ModelServices,
     Services,
 )
+from parley.application.summaries.map_reduce import MapReduceSummarizer
+from parley.application.summaries.use_cases import (
+    SUMMARY_JOB,
+    GetSummary,
+    ScheduleSummary,
+    SummarizeConversation,
+    SummaryJobHandler,
+)
+from parley.application.summaries.workflow import SummaryWorkflow
 from parley.log import get_logger
 from parley.settings import Settings
 
@@ -104,7 +120,9 @@ class Container:
     sync_models: SyncConfiguredModels
     declared_models: list[ConfiguredModel]
     providers: HttpProviderRegistry
+    worker: JobWorker
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _worker_task: asyncio.Task[None] | None = None
 
     async def startup(self) -> None:
         """Register the configured models, then start background work. Call once, inside
@@ -122,8 +140,15 @@ class Container:
         self.start()
 
     def start(self) -> None:
-        """Start background work (call inside the running event loop)."""
+        """Start background work (call inside the running event loop): the in-process job
+        worker too, unless `PARLEY_INPROCESS_WORKER` is off."""
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="api-key-use-flush"))
+        if self.settings.inprocess_worker:
+            self._worker_task = asyncio.create_task(self.worker.run(), name="job-worker")
+
+    async def start_worker_process(self) -> None:
+        """What `parley worker` needs before running `worker.run()`: provider clients."""
+        await self.providers.start()
 
     async def _flush_loop(self) -> None:
         while True:
@@ -134,6 +159,10 @@ class Container:
                 log.exception("api_key_use_flush_failed")
 
     async def aclose(self) -> None:
+        if self._worker_task is not None:
+            self.worker.stop()
+            with contextlib.suppress(Exception):
+                await self._worker_task
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -154,6 +183,7 @@ def build_container(
     hasher: PasswordHasher | None = None,
     cache: Cache | None = None,
     counter: WindowCounter | None = None,
+    usage_sink: UsageSink | None = None,
 ) -> Container:
     """Wire everything from settings. Keyword overrides replace single adapters in tests."""
     clock = clock or SystemClock()
@@ -226,10 +256,44 @@ def build_container(
     providers = HttpProviderRegistry.with_default_providers(catalog.resolve_api_key)
     model_access = ModelAccess(catalog)
     router = ModelRouter(providers)
+    queue = SqlJobQueue(session_factory, clock)
+    submit = SubmitJob(uow_factory, queue, clock, settings.job_max_attempts)
+    workflow = SummaryWorkflow(
+        uow_factory,
+        model_access,
+        MapReduceSummarizer(router, settings.summary_parallelism),
+        clock,
+        usage_sink or NoUsageSink(),
+    )
     chat = ChatServices(
         complete=CompleteChat(model_access, router),
         stream_completion=StreamCompletion(model_access, router),
-        stream_chat=StreamChat(uow_factory, model_access, router, clock),
+        stream_chat=StreamChat(
+            uow_factory,
+            model_access,
+            router,
+            clock,
+            summaries=ScheduleSummary(submit, get_logger("parley.summaries")),
+        ),
+    )
+    name = worker_name()
+    handlers: dict[str, JobHandler] = {SUMMARY_JOB: SummaryJobHandler(uow_factory, workflow)}
+    if settings.enable_test_jobs:
+        handlers.update(testing_job_handlers(settings.data_dir, name))
+    worker = JobWorker(
+        queue,
+        handlers,
+        clock,
+        WorkerOptions(
+            concurrency=settings.worker_concurrency,
+            poll_seconds=settings.job_poll_seconds,
+            lease_seconds=settings.job_lease_seconds,
+            retry_base_seconds=settings.job_retry_base_seconds,
+            retry_max_seconds=settings.job_retry_max_seconds,
+            shutdown_grace_seconds=settings.worker_shutdown_grace_seconds,
+        ),
+        name=name,
+        log=get_logger("parley.jobs"),
     )
     conversations = ConversationServices(
         create=CreateConversation(uow_factory, clock),
@@ -249,6 +313,11 @@ def build_container(
         chat=chat,
         conversations=conversations,
         readiness=InfrastructureReadiness(engine, redis),
+        jobs=JobServices(
+            get_job=GetJob(uow_factory),
+            summarize=SummarizeConversation(workflow, submit),
+            get_summary=GetSummary(uow_factory),
+        ),
     )
     return Container(
         settings=settings,
@@ -259,6 +328,7 @@ def build_container(
         sync_models=SyncConfiguredModels(uow_factory, catalog, clock),
         declared_models=declared_models(settings),
         providers=providers,
+        worker=worker,
     )
 
 

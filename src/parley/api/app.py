@@ -19,9 +19,11 @@ from parley.api.routers import (
     chat,
     conversations,
     health,
+    jobs,
     me,
     models,
     openai,
+    summaries,
 )
 from parley.application.services import Services
 from parley.settings import Settings
@@ -44,7 +46,19 @@ def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastA
     )
     app.state.trust_proxy_headers = settings.trust_proxy_headers
     install_error_handlers(app)
-    routers = (health, auth, me, api_keys, conversations, models, admin_models, openai, chat)
+    routers = (
+        health,
+        auth,
+        me,
+        api_keys,
+        conversations,
+        summaries,
+        jobs,
+        models,
+        admin_models,
+        openai,
+        chat,
+    )
     for module in routers:
         app.include_router(module.router)
     app.add_middleware(

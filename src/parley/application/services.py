@@ -32,6 +32,7 @@ from parley.application.identity.me import GetMe, UpdateMe
 from parley.application.identity.password_change import ChangePassword
 from parley.application.identity.refresh import RefreshSession
 from parley.application.identity.sessions import ListSessions, Logout, LogoutAll, RevokeSession
+from parley.application.jobs.submit import GetJob
 from parley.application.models.admin import (
     CreateModelConfig,
     DeleteModelConfig,
@@ -39,6 +40,7 @@ from parley.application.models.admin import (
 )
 from parley.application.models.catalog import ModelCatalog
 from parley.application.models.queries import GetModelConfig, ListAvailableModels, ListModelConfigs
+from parley.application.summaries.use_cases import GetSummary, SummarizeConversation
 
 
 class ReadinessProbe(Protocol):
@@ -99,9 +101,17 @@ class ConversationServices:
 
 
 @dataclass(frozen=True, slots=True)
+class JobServices:
+    get_job: GetJob
+    summarize: SummarizeConversation
+    get_summary: GetSummary
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     identity: IdentityServices
     models: ModelServices
     chat: ChatServices
     conversations: ConversationServices
     readiness: ReadinessProbe
+    jobs: JobServices

@@ -17,6 +17,7 @@ from parley.adapters.sql.repositories.identity import (
     SqlRefreshTokenRepository,
     SqlSessionRepository,
 )
+from parley.adapters.sql.repositories.jobs import SqlJobRepository, SqlSummaryRepository
 from parley.adapters.sql.repositories.models import SqlModelConfigRepository
 from parley.adapters.sql.repositories.users import SqlUserRepository
 from parley.application.ports.audit import AuditLog
@@ -27,7 +28,9 @@ from parley.application.ports.identity import (
     SessionRepository,
     UserRepository,
 )
+from parley.application.ports.jobs import JobRepository
 from parley.application.ports.models import ModelConfigRepository
+from parley.application.ports.summaries import SummaryRepository
 
 
 class SqlUnitOfWork:
@@ -39,6 +42,8 @@ class SqlUnitOfWork:
     models: ModelConfigRepository
     conversations: ConversationRepository
     messages: MessageRepository
+    jobs: JobRepository
+    summaries: SummaryRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -53,6 +58,8 @@ class SqlUnitOfWork:
         self.models = SqlModelConfigRepository(self._session)
         self.conversations = SqlConversationRepository(self._session)
         self.messages = SqlMessageRepository(self._session)
+        self.jobs = SqlJobRepository(self._session)
+        self.summaries = SqlSummaryRepository(self._session)
         return self
 
     async def __aexit__(

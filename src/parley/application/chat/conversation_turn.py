@@ -14,12 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from parley.application.chat.access import ModelAccess
-from parley.application.chat.context_window import (
-    HISTORY_READ_LIMIT,
-    fit_history,
-    fits,
-    output_reserve,
-)
+from parley.application.chat.context_window import fits, output_reserve
+from parley.application.chat.history import SummaryScheduler, load_history
 from parley.application.chat.requests import GenerationOptions, build_request
 from parley.application.chat.routing import ModelRouter
 from parley.application.chat.turn_events import (
@@ -115,11 +111,13 @@ class StreamChat:
         access: ModelAccess,
         router: ModelRouter,
         clock: Clock,
+        summaries: SummaryScheduler | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._access = access
         self._router = router
         self._clock = clock
+        self._summaries = summaries
 
     async def __call__(self, principal: Principal, data: TurnInput) -> ChatTurn:
         if not data.message.strip() and not data.file_ids:
@@ -210,9 +208,10 @@ class StreamChat:
             model.context_window, turn.options.max_tokens
         )
         async with self._uow_factory() as uow:
-            recent = await uow.messages.recent(turn.conversation.id, HISTORY_READ_LIMIT)
-        history = fit_history(turn.conversation.system_prompt, recent, budget)
-        return build_request(model, history, turn.options)
+            history = await load_history(uow, turn.conversation, budget)
+        if history.needs_summary and self._summaries is not None:
+            await self._summaries.schedule(turn.principal.user_id, turn.conversation.id, model.name)
+        return build_request(model, history.messages, turn.options)
 
     async def _store_reply(
         self,

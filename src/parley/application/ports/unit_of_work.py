@@ -14,7 +14,9 @@ from parley.application.ports.identity import (
     SessionRepository,
     UserRepository,
 )
+from parley.application.ports.jobs import JobRepository
 from parley.application.ports.models import ModelConfigRepository
+from parley.application.ports.summaries import SummaryRepository
 
 
 class UnitOfWork(Protocol):
@@ -29,6 +31,8 @@ class UnitOfWork(Protocol):
     models: ModelConfigRepository
     conversations: ConversationRepository
     messages: MessageRepository
+    jobs: JobRepository
+    summaries: SummaryRepository
 
     async def __aenter__(self) -> Self: ...
 
