@@ -122,6 +122,9 @@ class StreamChat:
     async def __call__(self, principal: Principal, data: TurnInput) -> ChatTurn:
         if not data.message.strip() and not data.file_ids:
             raise ValidationFailed([FieldError(("body", "message"), "message must not be empty.")])
+        # Resolved before the unit of work below: the catalog may open its own to reload,
+        # and two at once in one task deadlock on SQLite's write lock.
+        model = await self._access.resolve(principal, await self._model_name(principal, data))
         async with self._uow_factory() as uow:
             created = data.conversation_id is None
             if data.conversation_id is None:
@@ -140,9 +143,6 @@ class StreamChat:
                 conversation = await ConversationAccess.owned(
                     uow, principal.user_id, data.conversation_id
                 )
-            model = await self._access.resolve(
-                principal, data.model or conversation.model or DEFAULT_MODEL
-            )
             budget = model.context_window - output_reserve(
                 model.context_window, data.options.max_tokens
             )
@@ -164,6 +164,15 @@ class StreamChat:
             await uow.conversations.touch(conversation.id, conversation.updated_at)
             await uow.commit()
         return ChatTurn(self, principal, model, conversation, created, user_message, data.options)
+
+    async def _model_name(self, principal: Principal, data: TurnInput) -> str:
+        if data.model or data.conversation_id is None:
+            return data.model or DEFAULT_MODEL
+        async with self._uow_factory() as uow:
+            conversation = await ConversationAccess.owned(
+                uow, principal.user_id, data.conversation_id
+            )
+        return conversation.model or DEFAULT_MODEL
 
     async def run(self, turn: ChatTurn) -> AsyncIterator[TurnEvent]:
         yield ConversationReady(turn.conversation, turn.created)

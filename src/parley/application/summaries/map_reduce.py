@@ -205,7 +205,7 @@ def _pack(pieces: Sequence[str], capacity: int) -> list[list[str]]:
 
 def _cut_long(lines: Sequence[str], capacity: int) -> list[str]:
     """Lines as they are, except that one too long for a chunk is cut into parts."""
-    limit = capacity // 2
+    limit = capacity
     out: list[str] = []
     for line in lines:
         if estimate_tokens(line) + 8 <= limit:
