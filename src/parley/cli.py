@@ -1,4 +1,4 @@
-"""`parley serve | migrate | create-admin`."""
+"""`parley serve | migrate | worker | create-admin`."""
 
 from __future__ import annotations
 
@@ -73,6 +73,38 @@ def serve(
         proxy_headers=settings.trust_proxy_headers,
         server_header=False,
     )
+
+
+@app.command()
+def worker() -> None:
+    """Run background jobs (summaries, …) from the shared queue until SIGTERM or SIGINT.
+
+    Run any number of these next to `parley serve` replicas started with
+    PARLEY_INPROCESS_WORKER=false. On a signal it stops taking jobs, lets running ones
+    finish for PARLEY_WORKER_SHUTDOWN_GRACE_SECONDS, and gives back the rest."""
+    from parley.log import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    if settings.auto_migrate:
+        _migrate(settings)
+    asyncio.run(_run_worker(settings))
+
+
+async def _run_worker(settings: Settings) -> None:
+    import signal
+
+    from parley.container import build_container
+
+    container = build_container(settings.model_copy(update={"inprocess_worker": False}))
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, container.worker.stop)
+    try:
+        await container.start_worker_process()
+        await container.worker.run()
+    finally:
+        await container.aclose()
 
 
 @app.command("create-admin")

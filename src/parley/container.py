@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.adapters.clock import SystemClock
 from parley.adapters.config.models_file import load_models_file
+from parley.adapters.jobs.testing import testing_job_handlers
 from parley.adapters.llm.registry import HttpProviderRegistry
 from parley.adapters.memory.cache import MemoryCache, MemoryWindowCounter
 from parley.adapters.memory.quota import MemoryQuotaStore
@@ -37,6 +38,7 @@ from parley.adapters.security.passwords import Argon2PasswordHasher, load_common
 from parley.adapters.security.secret_box import FernetSecretBox
 from parley.adapters.security.tokens import JwtAccessTokenIssuer
 from parley.adapters.sql.engine import create_engine, create_session_factory
+from parley.adapters.sql.job_queue import SqlJobQueue
 from parley.adapters.sql.repositories.usage import SqlUsageStore
 from parley.adapters.sql.uow import SqlUnitOfWork
 from parley.adapters.storage.local import LocalBlobStore
@@ -98,6 +100,9 @@ from parley.application.identity.sessions import (
     RevokeSession,
     SessionRevoker,
 )
+from parley.application.jobs.handlers import JobHandler
+from parley.application.jobs.submit import GetJob, SubmitJob
+from parley.application.jobs.worker import JobWorker, WorkerOptions, worker_name
 from parley.application.limits.admission import ChatAdmission
 from parley.application.limits.manage import SetLimitOverride
 from parley.application.limits.overrides import CachedLimitOverrides
@@ -123,6 +128,7 @@ from parley.application.ports.limits import QuotaStore
 from parley.application.ports.security import PasswordHasher
 from parley.application.ports.tools import BuiltinTool, ToolRunner
 from parley.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from parley.application.ports.usage_sink import ModelUsageSink
 from parley.application.services import (
     AdminServices,
     AuditServices,
@@ -130,12 +136,22 @@ from parley.application.services import (
     ConversationServices,
     FileServices,
     IdentityServices,
+    JobServices,
     ModelServices,
     OperationsServices,
     Services,
     ToolServices,
     UsageServices,
 )
+from parley.application.summaries.map_reduce import MapReduceSummarizer
+from parley.application.summaries.use_cases import (
+    SUMMARY_JOB,
+    GetSummary,
+    ScheduleSummary,
+    SummarizeConversation,
+    SummaryJobHandler,
+)
+from parley.application.summaries.workflow import SummaryWorkflow
 from parley.application.tools.admin import (
     CreateToolDefinition,
     DeleteToolDefinition,
@@ -144,7 +160,7 @@ from parley.application.tools.admin import (
 from parley.application.tools.queries import GetToolDefinition, ListToolDefinitions, ListTools
 from parley.application.tools.registry import ToolRegistry
 from parley.application.tools.run_tool import BuiltinRunner, RunTool
-from parley.application.usage.recorder import BatchingUsageSink
+from parley.application.usage.recorder import BatchingUsageSink, ModelUsageRecords
 from parley.application.usage.reports import MyUsage, PruneUsage, UsageReport
 from parley.domain.circuit import BreakerSettings
 from parley.domain.limits import DEFAULT_TIER_POLICIES, LimitOverride, LimitPolicy
@@ -168,7 +184,9 @@ class Container:
     providers: HttpProviderRegistry
     usage_sink: BatchingUsageSink
     prune_usage: PruneUsage | None
+    worker: JobWorker
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _worker_task: asyncio.Task[None] | None = None
 
     async def startup(self) -> None:
         """Register the configured models, then start background work. Call once, inside
@@ -186,11 +204,14 @@ class Container:
         self.start()
 
     def start(self) -> None:
-        """Start background work (call inside the running event loop)."""
+        """Start background work (call inside the running event loop): the in-process job
+        worker too, unless `PARLEY_INPROCESS_WORKER` is off."""
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="api-key-use-flush"))
         self._tasks.append(asyncio.create_task(self.usage_sink.run(), name="usage-flush"))
         if self.prune_usage is not None:
             self._tasks.append(asyncio.create_task(self._prune_loop(), name="usage-retention"))
+        if self.settings.inprocess_worker:
+            self._worker_task = asyncio.create_task(self.worker.run(), name="job-worker")
 
     async def _prune_loop(self) -> None:
         assert self.prune_usage is not None
@@ -203,6 +224,10 @@ class Container:
                 log.exception("usage_prune_failed")
             await asyncio.sleep(3600)
 
+    async def start_worker_process(self) -> None:
+        """What `parley worker` needs before running `worker.run()`: provider clients."""
+        await self.providers.start()
+
     async def _flush_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.api_key_use_flush_seconds)
@@ -212,6 +237,10 @@ class Container:
                 log.exception("api_key_use_flush_failed")
 
     async def aclose(self) -> None:
+        if self._worker_task is not None:
+            self.worker.stop()
+            with contextlib.suppress(Exception):
+                await self._worker_task
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -238,6 +267,7 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
     cache: Cache | None = None,
     counter: WindowCounter | None = None,
     blobs: BlobStore | None = None,
+    model_usage: ModelUsageSink | None = None,
 ) -> Container:
     """Wire everything from settings. Keyword overrides replace single adapters in tests."""
     clock = clock or SystemClock()
@@ -364,6 +394,15 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
         clock,
         max_steps=settings.tool_max_steps,
     )
+    queue = SqlJobQueue(session_factory, clock)
+    submit = SubmitJob(uow_factory, queue, clock, settings.job_max_attempts)
+    workflow = SummaryWorkflow(
+        uow_factory,
+        model_access,
+        MapReduceSummarizer(router, settings.summary_parallelism),
+        clock,
+        model_usage or ModelUsageRecords(usage_sink, clock),
+    )
     chat = ChatServices(
         complete=CompleteChat(gate, router),
         stream_completion=StreamCompletion(gate, router, metrics),
@@ -376,12 +415,32 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
             clock,
             tools=tool_loop,
             attachments=LoadAttachments(uow_factory, blobs),
+            summaries=ScheduleSummary(submit, get_logger("parley.summaries")),
         ),
     )
     usage = UsageServices(
         report=UsageReport(usage_store),
         mine=MyUsage(usage_store),
         set_limits=SetLimitOverride(uow_factory, overrides, clock),
+    )
+    name = worker_name()
+    handlers: dict[str, JobHandler] = {SUMMARY_JOB: SummaryJobHandler(uow_factory, workflow)}
+    if settings.enable_test_jobs:
+        handlers.update(testing_job_handlers(settings.data_dir, name))
+    worker = JobWorker(
+        queue,
+        handlers,
+        clock,
+        WorkerOptions(
+            concurrency=settings.worker_concurrency,
+            poll_seconds=settings.job_poll_seconds,
+            lease_seconds=settings.job_lease_seconds,
+            retry_base_seconds=settings.job_retry_base_seconds,
+            retry_max_seconds=settings.job_retry_max_seconds,
+            shutdown_grace_seconds=settings.worker_shutdown_grace_seconds,
+        ),
+        name=name,
+        log=get_logger("parley.jobs"),
     )
     conversations = ConversationServices(
         create=CreateConversation(uow_factory, clock),
@@ -420,6 +479,11 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
         tools=tools,
         files=files,
         readiness=InfrastructureReadiness(engine, redis),
+        jobs=JobServices(
+            get_job=GetJob(uow_factory),
+            summarize=SummarizeConversation(workflow, submit),
+            get_summary=GetSummary(uow_factory),
+        ),
     )
     return Container(
         settings=settings,
@@ -434,6 +498,7 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
         prune_usage=PruneUsage(usage_store, settings.usage_retention_days)
         if settings.usage_retention_days
         else None,
+        worker=worker,
     )
 
 

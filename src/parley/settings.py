@@ -121,6 +121,33 @@ class Settings(BaseSettings):
     )
     s3_region: str | None = None
     s3_prefix: str = "files/"
+    inprocess_worker: bool = Field(
+        default=True,
+        description="Run background jobs inside `parley serve`. Scale-out deployments turn "
+        "this off and run `parley worker` processes instead.",
+    )
+    worker_concurrency: int = Field(default=4, description="Jobs one worker runs at once.")
+    job_poll_seconds: float = Field(
+        default=1.0, description="How often an idle worker looks for jobs queued elsewhere."
+    )
+    job_lease_seconds: float = Field(
+        default=30.0,
+        description="How long a worker may go silent before its job is given to another.",
+    )
+    job_max_attempts: int = 3
+    job_retry_base_seconds: float = Field(
+        default=2.0, description="First retry delay; doubled for each further attempt."
+    )
+    job_retry_max_seconds: float = 300.0
+    worker_shutdown_grace_seconds: float = Field(
+        default=10.0, description="How long a stopping worker lets running jobs finish."
+    )
+    summary_parallelism: int = Field(
+        default=4, description="Chunks of one long conversation summarised at once."
+    )
+    enable_test_jobs: bool = Field(
+        default=False, description="Register the `test.*` job kinds (for Parley's own tests)."
+    )
     log_level: str = "info"
     log_json: bool = True
 

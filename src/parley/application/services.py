@@ -37,6 +37,7 @@ from parley.application.identity.me import GetMe, UpdateMe
 from parley.application.identity.password_change import ChangePassword
 from parley.application.identity.refresh import RefreshSession
 from parley.application.identity.sessions import ListSessions, Logout, LogoutAll, RevokeSession
+from parley.application.jobs.submit import GetJob
 from parley.application.limits.manage import SetLimitOverride
 from parley.application.models.admin import (
     CreateModelConfig,
@@ -46,6 +47,7 @@ from parley.application.models.admin import (
 from parley.application.models.catalog import ModelCatalog
 from parley.application.models.queries import GetModelConfig, ListAvailableModels, ListModelConfigs
 from parley.application.ports.metrics import HttpMetrics, MetricsExporter
+from parley.application.summaries.use_cases import GetSummary, SummarizeConversation
 from parley.application.tools.admin import (
     CreateToolDefinition,
     DeleteToolDefinition,
@@ -163,6 +165,13 @@ class FileServices:
 
 
 @dataclass(frozen=True, slots=True)
+class JobServices:
+    get_job: GetJob
+    summarize: SummarizeConversation
+    get_summary: GetSummary
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     identity: IdentityServices
     models: ModelServices
@@ -175,3 +184,4 @@ class Services:
     tools: ToolServices
     files: FileServices
     readiness: ReadinessProbe
+    jobs: JobServices

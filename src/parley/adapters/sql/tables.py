@@ -268,3 +268,51 @@ file_texts = Table(
     Column("text", Text(), nullable=False),
     Column("truncated", Boolean(), nullable=False),
 )
+
+# The jobs table is the queue: workers claim rows with FOR UPDATE SKIP LOCKED (PostgreSQL)
+# or under SQLite's single write lock. See adapters/sql/job_queue.py.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE")),
+    Column("dedupe_key", String(200)),
+    Column("payload", JSONType, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("max_attempts", Integer(), nullable=False),
+    Column("run_at", UTCDateTime(), nullable=False),
+    Column("locked_by", String(100)),
+    Column("locked_until", UTCDateTime()),
+    Column("result", JSONType),
+    Column("error", Text()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Index("ix_jobs_status_run_at", "status", "run_at"),
+    Index("ix_jobs_status_locked_until", "status", "locked_until"),
+    Index("ix_jobs_kind_dedupe_key_status", "kind", "dedupe_key", "status"),
+)
+
+summaries = Table(
+    "summaries",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column(
+        "conversation_id",
+        Uuid(),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("text", Text(), nullable=False),
+    Column("covers_until_message_id", Uuid(), nullable=False),
+    Column("covers_until_at", UTCDateTime(), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("prompt_tokens", Integer(), nullable=False),
+    Column("completion_tokens", Integer(), nullable=False),
+    Column("usage_estimated", Boolean(), nullable=False),
+    Column("cost", ExactDecimal(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_summaries_conversation_id_created_at", "conversation_id", "created_at"),
+)

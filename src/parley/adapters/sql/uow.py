@@ -18,6 +18,7 @@ from parley.adapters.sql.repositories.identity import (
     SqlRefreshTokenRepository,
     SqlSessionRepository,
 )
+from parley.adapters.sql.repositories.jobs import SqlJobRepository, SqlSummaryRepository
 from parley.adapters.sql.repositories.limits import SqlLimitOverrideRepository
 from parley.adapters.sql.repositories.models import SqlModelConfigRepository
 from parley.adapters.sql.repositories.tools import SqlToolDefinitionRepository
@@ -31,8 +32,10 @@ from parley.application.ports.identity import (
     SessionRepository,
     UserRepository,
 )
+from parley.application.ports.jobs import JobRepository
 from parley.application.ports.limits import LimitOverrideRepository
 from parley.application.ports.models import ModelConfigRepository
+from parley.application.ports.summaries import SummaryRepository
 from parley.application.ports.tools import ToolDefinitionRepository
 
 
@@ -49,6 +52,8 @@ class SqlUnitOfWork:
     audit_reader: AuditReader
     tools: ToolDefinitionRepository
     files: FileRepository
+    jobs: JobRepository
+    summaries: SummaryRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -67,6 +72,8 @@ class SqlUnitOfWork:
         self.audit_reader = SqlAuditReader(self._session)
         self.tools = SqlToolDefinitionRepository(self._session)
         self.files = SqlFileRepository(self._session)
+        self.jobs = SqlJobRepository(self._session)
+        self.summaries = SqlSummaryRepository(self._session)
         return self
 
     async def __aexit__(

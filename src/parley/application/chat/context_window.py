@@ -13,6 +13,9 @@ DEFAULT_OUTPUT_RESERVE = 1024
 #: How many recent messages are read to build a context (newest first).
 HISTORY_READ_LIMIT = 500
 
+Render = Callable[[Message, int], ChatMessage]
+"""Turns a stored message into what the model sees, within a number of tokens."""
+
 
 def output_reserve(context_window: int, max_tokens: int | None) -> int:
     if max_tokens is not None:
@@ -33,7 +36,7 @@ def fit_history(
     system_prompt: str | None,
     newest_first: Sequence[Message],
     budget_tokens: int,
-    render: Callable[[Message, int], ChatMessage] | None = None,
+    render: Render | None = None,
 ) -> list[ChatMessage]:
     """The system prompt plus the longest run of recent messages that fits `budget_tokens`,
     oldest first, starting at a user message. Failed turns with nothing said are skipped.

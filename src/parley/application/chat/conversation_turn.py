@@ -14,12 +14,8 @@ from typing import TypeVar
 
 from parley.application.chat.access import ModelAccess
 from parley.application.chat.cancellation import survive_cancellation
-from parley.application.chat.context_window import (
-    HISTORY_READ_LIMIT,
-    fit_history,
-    fits,
-    output_reserve,
-)
+from parley.application.chat.context_window import HISTORY_READ_LIMIT, fits, output_reserve
+from parley.application.chat.history import SummaryScheduler, plan_history
 from parley.application.chat.metering import ChatMeter, Meter
 from parley.application.chat.requests import GenerationOptions, build_request
 from parley.application.chat.routing import ModelRouter
@@ -164,6 +160,7 @@ class StreamChat:
         clock: Clock,
         tools: ToolLoop | None = None,
         attachments: LoadAttachments | None = None,
+        summaries: SummaryScheduler | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._access = access
@@ -173,6 +170,7 @@ class StreamChat:
         self._clock = clock
         self._tools = tools
         self._attachments = attachments
+        self._summaries = summaries
 
     async def __call__(self, principal: Principal, data: TurnInput) -> ChatTurn:
         if not data.message.strip() and not data.file_ids:
@@ -354,12 +352,15 @@ class StreamChat:
         )
         async with self._uow_factory() as uow:
             recent = await uow.messages.recent(turn.conversation.id, HISTORY_READ_LIMIT)
+            summary = await uow.summaries.latest(turn.conversation.id)
         render = None
         if self._attachments is not None:
             attached = await self._attachments(turn.principal.user_id, recent, model)
             render = attached.render
-        history = fit_history(turn.conversation.system_prompt, recent, budget, render)
-        return build_request(model, history, turn.options)
+        history = plan_history(turn.conversation.system_prompt, recent, summary, budget, render)
+        if history.needs_summary and self._summaries is not None:
+            await self._summaries.schedule(turn.principal.user_id, turn.conversation.id, model.name)
+        return build_request(model, history.messages, turn.options)
 
     async def _store_reply(
         self,

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from parley.application.ports.chat_provider import ProviderRegistry
 from parley.application.ports.circuit import CircuitBreaker
-from parley.application.ports.logging import Logger
+from parley.application.ports.logger import Logger
 from parley.application.ports.model_lookup import ModelLookup
 from parley.domain.chat import ChatCompletion, ChatRequest, StreamEvent
 from parley.domain.errors import (

@@ -15,8 +15,10 @@ from parley.application.ports.identity import (
     SessionRepository,
     UserRepository,
 )
+from parley.application.ports.jobs import JobRepository
 from parley.application.ports.limits import LimitOverrideRepository
 from parley.application.ports.models import ModelConfigRepository
+from parley.application.ports.summaries import SummaryRepository
 from parley.application.ports.tools import ToolDefinitionRepository
 
 
@@ -36,6 +38,8 @@ class UnitOfWork(Protocol):
     audit_reader: AuditReader
     tools: ToolDefinitionRepository
     files: FileRepository
+    jobs: JobRepository
+    summaries: SummaryRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 
-from parley.application.ports.logging import Logger
-from parley.application.ports.usage import UsageStore
-from parley.domain.usage import UsageRecord
+from parley.application.ports.clock import Clock
+from parley.application.ports.logger import Logger
+from parley.application.ports.usage import UsageSink, UsageStore
+from parley.application.ports.usage_sink import ModelUsage
+from parley.domain.usage import UsageRecord, UsageStatus
 
 
 class BatchingUsageSink:
@@ -72,3 +75,29 @@ class BatchingUsageSink:
                 raise
             except Exception:
                 self._log.exception("usage_flush_failed", pending=len(self._buffer))
+
+
+class ModelUsageRecords:
+    """Usage of background model work (summaries) written to the same usage log as chats."""
+
+    def __init__(self, sink: UsageSink, clock: Clock) -> None:
+        self._sink = sink
+        self._clock = clock
+
+    async def record(self, usage: ModelUsage) -> None:
+        self._sink.record(
+            UsageRecord(
+                id=uuid.uuid4(),
+                at=self._clock.now(),
+                user_id=usage.user_id,
+                endpoint=usage.purpose,
+                requested_model=usage.model,
+                served_model=usage.model,
+                status=UsageStatus.SUCCESS,
+                prompt_tokens=usage.usage.prompt_tokens,
+                completion_tokens=usage.usage.completion_tokens,
+                tokens_estimated=usage.usage.estimated,
+                cost=usage.cost,
+                conversation_id=usage.conversation_id,
+            )
+        )

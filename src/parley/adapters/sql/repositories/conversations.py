@@ -11,7 +11,7 @@ from sqlalchemy import Row, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.adapters.sql.repositories.search import matches_terms
-from parley.adapters.sql.tables import conversations, messages
+from parley.adapters.sql.tables import conversations, messages, summaries
 from parley.application.pagination import Keyset
 from parley.application.ports.conversations import ConversationQuery
 from parley.domain.chat import ToolCall, Usage
@@ -75,6 +75,9 @@ class SqlConversationRepository:
     async def delete(self, conversation_id: UUID) -> None:
         # Explicit rather than left to ON DELETE CASCADE, so that it holds whether or not
         # a connection enforces foreign keys.
+        await self._session.execute(
+            delete(summaries).where(summaries.c.conversation_id == conversation_id)
+        )
         await self._session.execute(
             delete(messages).where(messages.c.conversation_id == conversation_id)
         )

@@ -1,7 +1,7 @@
 """Uploaded files (metadata; the bytes live in the blob store) and their extracted text.
 
 Revision ID: 0005_files
-Revises: 0003_model_configs
+Revises: 0004_tools
 Create Date: 2026-11-28
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from parley.adapters.sql.types import UTCDateTime
 
 revision: str = "0005_files"
-down_revision: str | Sequence[str] | None = "0003_model_configs"
+down_revision: str | Sequence[str] | None = "0004_tools"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

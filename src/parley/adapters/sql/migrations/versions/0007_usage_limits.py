@@ -1,7 +1,7 @@
 """Usage logs, daily roll-ups, and per-user / per-key limit overrides.
 
 Revision ID: 0007_usage_limits
-Revises: 0003_model_configs
+Revises: 0006_jobs_summaries
 Create Date: 2026-11-26
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 from parley.adapters.sql.types import UTCDateTime
 
 revision: str = "0007_usage_limits"
-down_revision: str | Sequence[str] | None = "0003_model_configs"
+down_revision: str | Sequence[str] | None = "0006_jobs_summaries"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
