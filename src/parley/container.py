@@ -14,6 +14,10 @@ from datetime import timedelta
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.adapters.clock import SystemClock
@@ -297,7 +301,15 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
     if settings.redis_url:
         # Short timeouts: a Redis that stops answering must not hold requests up; the
         # failover adapters switch to local state within one timeout.
-        redis = Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        redis = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=0.5,
+            socket_connect_timeout=0.5,
+            # One immediate retry on a fresh connection: after a Redis restart the pooled
+            # connections are dead, and that must not look like an outage.
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        )
         outage = Outage()
         shared = RedisCache(redis, local_ttl_seconds=settings.shared_cache_local_seconds)
         cache = cache or FailoverCache(shared, outage, settings.shared_cache_local_seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,7 @@ def parley(tmp_path: Path) -> Iterator[ServerProcess]:
         "PARLEY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}",
     }
     with ServerProcess(env, tmp_path) as server:
+        server.database = tmp_path / "e2e.db"  # type: ignore[attr-defined]
         yield server
 
 
@@ -120,3 +122,16 @@ def test_client_disconnect_cancels_the_upstream_and_keeps_the_partial_reply(
     ]
     assert messages[1]["content"].startswith(received.strip().split()[0])
     assert len(messages[1]["content"].split()) < 8
+    # The abandoned turn is accounted: one usage record, cancelled, with estimated tokens.
+    deadline = time.monotonic() + 5
+    rows: list[tuple[str, str, int]] = []
+    while time.monotonic() < deadline and not rows:
+        with sqlite3.connect(parley.database) as connection:
+            rows = connection.execute(
+                "SELECT endpoint, status, completion_tokens FROM usage_logs "
+                "WHERE requested_model = 'slow'"
+            ).fetchall()
+        time.sleep(0.1)
+    assert len(rows) == 1
+    endpoint, status, completion_tokens = rows[0]
+    assert (endpoint, status) == ("chat.stream", "cancelled") and completion_tokens > 0

@@ -148,7 +148,7 @@ class ChatAdmission:
                 if not held.allowed:
                     self._refuse("tokens", wait, admission.headers)
                 admission.token_keys.append((key, ttl))
-        if policy.monthly_budget is not None:
+        if policy.monthly_budget is not None and admission.reserved_micros > 0:
             key, ttl = f"budget:{subject.key}:{month}", DAY * 40
             budget = int(policy.monthly_budget * MICROS)
             if not (await self._store.reserve(key, admission.reserved_micros, budget, ttl)).allowed:

@@ -1,0 +1,128 @@
+"""Circuit breakers and quota stores on real Redis (and in memory), the same behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from uuid import uuid4
+
+from redis.asyncio import Redis
+
+from parley.adapters.memory.quota import MemoryQuotaStore
+from parley.adapters.redis.quota import RedisQuotaStore
+from parley.adapters.resilience.breakers import MemoryCircuitBreaker, RedisCircuitBreaker
+from parley.adapters.sql.engine import create_engine, create_session_factory
+from parley.adapters.sql.repositories.usage import SqlUsageStore
+from parley.application.usage.reports import PruneUsage
+from parley.domain.circuit import BreakerSettings, Circuit
+from parley.domain.usage import UsageRecord, UsageStatus
+
+SETTINGS = BreakerSettings(consecutive_failures=3, cooldown_seconds=0.2, probe_timeout_seconds=5)
+
+
+class Transitions:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, Circuit, Circuit]] = []
+
+    async def circuit_changed(self, name: str, old: Circuit, new: Circuit) -> None:
+        self.seen.append((name, old, new))
+
+
+async def test_two_replicas_share_one_redis_breaker_and_report_each_transition_once(
+    redis_url: str,
+) -> None:
+    clients = [Redis.from_url(redis_url), Redis.from_url(redis_url)]
+    heard = [Transitions(), Transitions()]
+    replicas = [
+        RedisCircuitBreaker(client, SETTINGS, listener, local_seconds=0)
+        for client, listener in zip(clients, heard, strict=True)
+    ]
+    try:
+        await replicas[0].record_failure("m")
+        await replicas[1].record_failure("m")
+        assert (await replicas[0].allow("m"))[0]
+        await replicas[1].record_failure("m")  # the third in a row opens it, for both
+        for replica in replicas:
+            allowed, retry_after = await replica.allow("m")
+            assert not allowed and 0 < retry_after <= 0.2
+        await asyncio.sleep(0.25)
+        probes = [await replica.allow("m") for replica in replicas]
+        assert [allowed for allowed, _ in probes] == [True, False]  # one probe at a time
+        await replicas[0].record_success("m")
+        assert await replicas[1].state("m") is Circuit.CLOSED
+        transitions = [t for listener in heard for t in listener.seen]
+        assert sorted((old.value, new.value) for _, old, new in transitions) == sorted(
+            [("closed", "open"), ("open", "half_open"), ("half_open", "closed")]
+        )
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+async def test_memory_breaker_opens_on_a_failure_ratio() -> None:
+    settings = BreakerSettings(consecutive_failures=100, failure_ratio=0.5, min_requests=10)
+    breaker = MemoryCircuitBreaker(settings)
+    for i in range(10):
+        await (breaker.record_failure("m") if i % 2 else breaker.record_success("m"))
+    assert await breaker.state("m") is Circuit.OPEN
+
+
+async def check_quota_store(store: MemoryQuotaStore | RedisQuotaStore) -> None:
+    assert (await store.reserve("t", 60, 100, 60)).allowed
+    refused = await store.reserve("t", 60, 100, 60)
+    assert not refused.allowed and refused.used == 60
+    await store.adjust("t", -50, 60)  # settled: only 10 were really used
+    assert (await store.reserve("t", 60, 100, 60)).used == 70
+    assert await store.acquire_slot("s", "a", 2, 60)
+    assert await store.acquire_slot("s", "b", 2, 60)
+    assert not await store.acquire_slot("s", "c", 2, 60)
+    await store.release_slot("s", "a")
+    assert await store.acquire_slot("s", "c", 2, 60)
+    assert await store.acquire_slot("lease", "x", 1, 0.1)
+    await asyncio.sleep(0.15)
+    assert await store.acquire_slot("lease", "y", 1, 60)  # a dead holder's lease ran out
+
+
+async def test_memory_quota_store() -> None:
+    await check_quota_store(MemoryQuotaStore())
+
+
+async def test_redis_quota_store(redis_url: str) -> None:
+    client = Redis.from_url(redis_url)
+    try:
+        await check_quota_store(RedisQuotaStore(client))
+    finally:
+        await client.aclose()
+
+
+async def test_retention_deletes_old_raw_rows_in_batches_and_keeps_rollups(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    store = SqlUsageStore(create_session_factory(engine))
+    now = datetime.now(UTC)
+    user = uuid4()
+
+    def record(days_ago: int) -> UsageRecord:
+        return UsageRecord(
+            id=uuid4(),
+            at=now - timedelta(days=days_ago),
+            user_id=user,
+            endpoint="chat.completions",
+            requested_model="m",
+            status=UsageStatus.SUCCESS,
+            prompt_tokens=10,
+            completion_tokens=1,
+            cost=Decimal("0.001"),
+        )
+
+    try:
+        await store.add_many([record(40) for _ in range(7)] + [record(1) for _ in range(3)])
+        assert await PruneUsage(store, retention_days=30, batch_size=2)() == 7
+        from parley.domain.usage import UsageQuery
+
+        rows = await store.report(UsageQuery("user"))
+        assert rows[0].requests == 10 and rows[0].cost == Decimal("0.01")
+    finally:
+        await engine.dispose()
