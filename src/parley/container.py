@@ -327,7 +327,8 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
         ),
         get_logger("parley.incidents"),
     )
-    circuit_listeners = CircuitFanout([CircuitGaugeListener(metrics), incident_watch])
+    outcomes = RecentOutcomes()
+    circuit_listeners = CircuitFanout([CircuitGaugeListener(metrics), outcomes, incident_watch])
     breaker_settings = BreakerSettings(
         consecutive_failures=settings.breaker_consecutive_failures,
         failure_ratio=settings.breaker_failure_ratio,
@@ -428,7 +429,6 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
     )
     overrides = CachedLimitOverrides(uow_factory, cache)
     admission = ChatAdmission(tier_policies(settings), overrides, quota, metrics)
-    outcomes = RecentOutcomes()
     meter = ChatMeter(usage_sink, OutcomeTap(metrics, outcomes), admission, clock)
     gate = ChatGate(model_access, admission, meter)
     list_conversations = ListConversations(uow_factory)

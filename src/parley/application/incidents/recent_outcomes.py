@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from parley.application.ports.metrics import ChatMetrics
+from parley.domain.circuit import Circuit
 
 FAILED_OUTCOMES = frozenset({"error", "incomplete"})
 """Usage statuses that count against a model; "cancelled" (the client left) does not."""
@@ -58,6 +59,12 @@ class RecentOutcomes:
             return OutcomeCounts()
         self._expire(buckets, int(self._monotonic() // self._bucket))
         return OutcomeCounts(sum(b[1] for b in buckets), sum(b[2] for b in buckets))
+
+    async def circuit_changed(self, name: str, old: Circuit, new: Circuit) -> None:
+        """A `CircuitListener`: a recovered model starts a fresh count, so the requests
+        refused while its breaker was open do not keep it "degraded" afterwards."""
+        if new is Circuit.CLOSED:
+            self._buckets.pop(name, None)
 
     def _expire(self, buckets: deque[list[int]], now_bucket: int) -> None:
         oldest = now_bucket - int(self._window // self._bucket)
