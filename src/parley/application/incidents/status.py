@@ -4,16 +4,23 @@ without authentication, so it reveals only public names and never touches a prov
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from parley.application.incidents.recent_outcomes import RecentOutcomes
-from parley.application.models.catalog import ModelCatalog
 from parley.application.ports.circuit import CircuitBreaker
 from parley.application.ports.unit_of_work import UnitOfWorkFactory
 from parley.domain.circuit import Circuit
 from parley.domain.incidents import Incident
+from parley.domain.models import ModelConfig
+
+
+class ModelList(Protocol):
+    async def all(self) -> Sequence[ModelConfig]:
+        """Every model config, enabled or not (the catalog, from memory)."""
+        ...
 
 
 class Health(StrEnum):
@@ -62,7 +69,7 @@ class GetStatus:
 
     def __init__(
         self,
-        catalog: ModelCatalog,
+        catalog: ModelList,
         breaker: CircuitBreaker,
         outcomes: RecentOutcomes,
         uow_factory: UnitOfWorkFactory,
