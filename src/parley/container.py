@@ -26,6 +26,10 @@ from parley.adapters.jobs.testing import testing_job_handlers
 from parley.adapters.llm.registry import HttpProviderRegistry
 from parley.adapters.memory.cache import MemoryCache, MemoryWindowCounter
 from parley.adapters.memory.quota import MemoryQuotaStore
+from parley.adapters.notifications.incident_webhook import (
+    WebhookIncidentNotifier,
+    derived_signing_key,
+)
 from parley.adapters.observability.prometheus import PrometheusMetrics
 from parley.adapters.readiness import InfrastructureReadiness
 from parley.adapters.redis.cache import RedisCache, RedisWindowCounter
@@ -104,6 +108,12 @@ from parley.application.identity.sessions import (
     RevokeSession,
     SessionRevoker,
 )
+from parley.application.incidents.automatic import AutomaticIncidents, ResolveRecoveredIncidents
+from parley.application.incidents.circuit_watch import IncidentCircuitWatch
+from parley.application.incidents.manage import ChangeIncident, CreateIncident, PostIncidentUpdate
+from parley.application.incidents.queries import GetIncident, ListIncidents
+from parley.application.incidents.recent_outcomes import OutcomeTap, RecentOutcomes
+from parley.application.incidents.status import GetStatus, HealthRules
 from parley.application.jobs.handlers import JobHandler
 from parley.application.jobs.submit import GetJob, SubmitJob
 from parley.application.jobs.worker import JobWorker, WorkerOptions, worker_name
@@ -128,6 +138,7 @@ from parley.application.ports.cache import Cache, WindowCounter
 from parley.application.ports.circuit import CircuitBreaker
 from parley.application.ports.clock import Clock
 from parley.application.ports.files import BlobStore
+from parley.application.ports.incidents import IncidentNotifier, SilentNotifier
 from parley.application.ports.limits import QuotaStore
 from parley.application.ports.security import PasswordHasher
 from parley.application.ports.tools import BuiltinTool, ToolRunner
@@ -140,6 +151,7 @@ from parley.application.services import (
     ConversationServices,
     FileServices,
     IdentityServices,
+    IncidentServices,
     JobServices,
     ModelServices,
     OperationsServices,
@@ -189,6 +201,9 @@ class Container:
     usage_sink: BatchingUsageSink
     prune_usage: PruneUsage | None
     worker: JobWorker
+    incident_watch: IncidentCircuitWatch
+    resolve_incidents: ResolveRecoveredIncidents
+    incident_webhook: WebhookIncidentNotifier | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _worker_task: asyncio.Task[None] | None = None
 
@@ -214,6 +229,12 @@ class Container:
         self._tasks.append(asyncio.create_task(self.usage_sink.run(), name="usage-flush"))
         if self.prune_usage is not None:
             self._tasks.append(asyncio.create_task(self._prune_loop(), name="usage-retention"))
+        self._tasks.append(asyncio.create_task(self.incident_watch.run(), name="incident-watch"))
+        self._tasks.append(asyncio.create_task(self._resolve_loop(), name="incident-resolver"))
+        if self.incident_webhook is not None:
+            self._tasks.append(
+                asyncio.create_task(self.incident_webhook.run(), name="incident-webhook")
+            )
         if self.settings.inprocess_worker:
             self._worker_task = asyncio.create_task(self.worker.run(), name="job-worker")
 
@@ -227,6 +248,15 @@ class Container:
             except Exception:
                 log.exception("usage_prune_failed")
             await asyncio.sleep(3600)
+
+    async def _resolve_loop(self) -> None:
+        interval = min(max(self.settings.incident_resolve_after_seconds / 4, 0.05), 5.0)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.resolve_incidents()
+            except Exception:
+                log.exception("incident_resolve_failed")
 
     async def start_worker_process(self) -> None:
         """What `parley worker` needs before running `worker.run()`: provider clients."""
@@ -252,6 +282,10 @@ class Container:
                 await task
         with contextlib.suppress(Exception):
             await self.flush_api_key_use()
+        with contextlib.suppress(Exception):
+            await self.incident_watch.drain()
+        if self.incident_webhook is not None:
+            await self.incident_webhook.aclose()
         try:
             stored = await self.usage_sink.flush()
             log.info("usage_flushed_at_shutdown", records=stored)
@@ -286,7 +320,19 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
         return SqlUnitOfWork(session_factory)
 
     metrics = PrometheusMetrics()
-    circuit_listeners = CircuitFanout([CircuitGaugeListener(metrics)])
+    incident_webhook = build_incident_webhook(settings, secret)
+    notifier: IncidentNotifier = incident_webhook or SilentNotifier()
+    incident_watch = IncidentCircuitWatch(
+        AutomaticIncidents(
+            uow_factory,
+            notifier,
+            clock,
+            resolve_after_seconds=settings.incident_resolve_after_seconds,
+        ),
+        get_logger("parley.incidents"),
+    )
+    outcomes = RecentOutcomes()
+    circuit_listeners = CircuitFanout([CircuitGaugeListener(metrics), outcomes, incident_watch])
     breaker_settings = BreakerSettings(
         consecutive_failures=settings.breaker_consecutive_failures,
         failure_ratio=settings.breaker_failure_ratio,
@@ -395,7 +441,7 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
     )
     overrides = CachedLimitOverrides(uow_factory, cache)
     admission = ChatAdmission(tier_policies(settings), overrides, quota, metrics)
-    meter = ChatMeter(usage_sink, metrics, admission, clock)
+    meter = ChatMeter(usage_sink, OutcomeTap(metrics, outcomes), admission, clock)
     gate = ChatGate(model_access, admission, meter)
     list_conversations = ListConversations(uow_factory)
     tools = _tool_services(settings, uow_factory, clock, secret, list_conversations)
@@ -496,6 +542,21 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
             summarize=SummarizeConversation(workflow, submit),
             get_summary=GetSummary(uow_factory),
         ),
+        incidents=IncidentServices(
+            list=ListIncidents(uow_factory),
+            get=GetIncident(uow_factory),
+            create=CreateIncident(uow_factory, catalog, notifier, clock),
+            change=ChangeIncident(uow_factory, notifier, clock),
+            post_update=PostIncidentUpdate(uow_factory, notifier, clock),
+            status=GetStatus(
+                catalog,
+                breaker,
+                outcomes,
+                uow_factory,
+                HealthRules(settings.status_degraded_error_ratio, settings.status_min_requests),
+                cache_seconds=settings.status_cache_seconds,
+            ),
+        ),
     )
     return Container(
         settings=settings,
@@ -511,6 +572,15 @@ def build_container(  # noqa: PLR0915 -- split into per-area modules once the ar
         if settings.usage_retention_days
         else None,
         worker=worker,
+        incident_watch=incident_watch,
+        resolve_incidents=ResolveRecoveredIncidents(
+            uow_factory,
+            breaker,
+            notifier,
+            clock,
+            resolve_after_seconds=settings.incident_resolve_after_seconds,
+        ),
+        incident_webhook=incident_webhook,
     )
 
 
@@ -575,6 +645,25 @@ def declared_models(settings: Settings) -> list[ConfiguredModel]:
     )
     from_file = load_models_file(settings.models_file) if settings.models_file else []
     return merge_declarations(from_env, from_file)
+
+
+def build_incident_webhook(settings: Settings, secret: str) -> WebhookIncidentNotifier | None:
+    """The signed incident webhook, when PARLEY_INCIDENT_WEBHOOK_URL is set. Its key is
+    PARLEY_INCIDENT_WEBHOOK_SECRET, or else one derived from the instance secret."""
+    if not settings.incident_webhook_url:
+        return None
+    configured = settings.incident_webhook_secret
+    key = (
+        configured.get_secret_value().encode("utf-8") if configured else derived_signing_key(secret)
+    )
+    return WebhookIncidentNotifier(
+        settings.incident_webhook_url,
+        key,
+        get_logger("parley.incidents.webhook"),
+        timeout_seconds=settings.incident_webhook_timeout_seconds,
+        retries=settings.incident_webhook_retries,
+        backoff_seconds=settings.incident_webhook_backoff_seconds,
+    )
 
 
 def storage_limits(settings: Settings) -> StorageLimits:

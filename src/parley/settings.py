@@ -148,6 +148,34 @@ class Settings(BaseSettings):
     enable_test_jobs: bool = Field(
         default=False, description="Register the `test.*` job kinds (for Parley's own tests)."
     )
+
+    # Incidents and the status page
+    incident_resolve_after_seconds: float = Field(
+        default=60.0,
+        description="How long a model's breaker must stay closed before its automatic "
+        "incident is resolved.",
+    )
+    incident_webhook_url: str | None = Field(
+        default=None, description="POSTed signed JSON on incident open, update and resolve."
+    )
+    incident_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of X-Parley-Signature; unset: a key derived (HKDF) from the "
+        "instance secret.",
+    )
+    incident_webhook_timeout_seconds: float = 5.0
+    incident_webhook_retries: int = 3
+    incident_webhook_backoff_seconds: float = 1.0
+    status_cache_seconds: float = Field(
+        default=2.0, description="How long /v1/status answers from one computed report."
+    )
+    status_degraded_error_ratio: float = Field(
+        default=0.2, description="Recent error ratio at which a model counts as degraded."
+    )
+    status_min_requests: int = Field(
+        default=5, description="Recent requests needed before the error ratio counts."
+    )
+
     log_level: str = "info"
     log_json: bool = True
 

@@ -23,6 +23,7 @@ from parley.api.routers import (
     conversations,
     files,
     health,
+    incidents,
     jobs,
     me,
     models,
@@ -70,6 +71,7 @@ def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastA
         audit,
         tools,
         admin_tools,
+        incidents,
     )
     for module in routers:
         app.include_router(module.router)

@@ -37,6 +37,9 @@ from parley.application.identity.me import GetMe, UpdateMe
 from parley.application.identity.password_change import ChangePassword
 from parley.application.identity.refresh import RefreshSession
 from parley.application.identity.sessions import ListSessions, Logout, LogoutAll, RevokeSession
+from parley.application.incidents.manage import ChangeIncident, CreateIncident, PostIncidentUpdate
+from parley.application.incidents.queries import GetIncident, ListIncidents
+from parley.application.incidents.status import GetStatus
 from parley.application.jobs.submit import GetJob
 from parley.application.limits.manage import SetLimitOverride
 from parley.application.models.admin import (
@@ -172,6 +175,16 @@ class JobServices:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentServices:
+    list: ListIncidents
+    get: GetIncident
+    create: CreateIncident
+    change: ChangeIncident
+    post_update: PostIncidentUpdate
+    status: GetStatus
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     identity: IdentityServices
     models: ModelServices
@@ -185,3 +198,4 @@ class Services:
     files: FileServices
     readiness: ReadinessProbe
     jobs: JobServices
+    incidents: IncidentServices

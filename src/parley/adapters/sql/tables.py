@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     func,
+    true,
 )
 
 from parley.adapters.sql.types import ExactDecimal, JSONType, UTCDateTime
@@ -315,4 +316,42 @@ summaries = Table(
     Column("cost", ExactDecimal(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_summaries_conversation_id_created_at", "conversation_id", "created_at"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("affected_models", JSONType, nullable=False),
+    Column("auto", Boolean(), nullable=False),
+    Column("source_model", String(100)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("resolved_at", UTCDateTime()),
+    Index("ix_incidents_created_at_id", "created_at", "id"),
+    Index("ix_incidents_resolved_at", "resolved_at"),
+)
+# One open automatic incident per model: the guard that makes "one incident per outage"
+# hold when two replicas see the same breaker open.
+Index(
+    "uq_incidents_open_auto_source_model",
+    incidents.c.source_model,
+    unique=True,
+    sqlite_where=(incidents.c.auto == true()) & incidents.c.resolved_at.is_(None),
+    postgresql_where=(incidents.c.auto == true()) & incidents.c.resolved_at.is_(None),
+)
+
+incident_updates = Table(
+    "incident_updates",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("incident_id", Uuid(), ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("message", Text(), nullable=False),
+    Column("author_id", Uuid()),
+    Index("ix_incident_updates_incident_id_at", "incident_id", "at"),
 )

@@ -18,6 +18,10 @@ from parley.adapters.sql.repositories.identity import (
     SqlRefreshTokenRepository,
     SqlSessionRepository,
 )
+from parley.adapters.sql.repositories.incidents import (
+    SqlIncidentRepository,
+    SqlIncidentTimeline,
+)
 from parley.adapters.sql.repositories.jobs import SqlJobRepository, SqlSummaryRepository
 from parley.adapters.sql.repositories.limits import SqlLimitOverrideRepository
 from parley.adapters.sql.repositories.models import SqlModelConfigRepository
@@ -32,6 +36,7 @@ from parley.application.ports.identity import (
     SessionRepository,
     UserRepository,
 )
+from parley.application.ports.incidents import IncidentRepository, IncidentTimeline
 from parley.application.ports.jobs import JobRepository
 from parley.application.ports.limits import LimitOverrideRepository
 from parley.application.ports.models import ModelConfigRepository
@@ -54,6 +59,8 @@ class SqlUnitOfWork:
     files: FileRepository
     jobs: JobRepository
     summaries: SummaryRepository
+    incidents: IncidentRepository
+    incident_updates: IncidentTimeline
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -74,6 +81,8 @@ class SqlUnitOfWork:
         self.files = SqlFileRepository(self._session)
         self.jobs = SqlJobRepository(self._session)
         self.summaries = SqlSummaryRepository(self._session)
+        self.incidents = SqlIncidentRepository(self._session)
+        self.incident_updates = SqlIncidentTimeline(self._session)
         return self
 
     async def __aexit__(

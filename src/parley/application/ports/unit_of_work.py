@@ -15,6 +15,7 @@ from parley.application.ports.identity import (
     SessionRepository,
     UserRepository,
 )
+from parley.application.ports.incidents import IncidentRepository, IncidentTimeline
 from parley.application.ports.jobs import JobRepository
 from parley.application.ports.limits import LimitOverrideRepository
 from parley.application.ports.models import ModelConfigRepository
@@ -40,6 +41,8 @@ class UnitOfWork(Protocol):
     files: FileRepository
     jobs: JobRepository
     summaries: SummaryRepository
+    incidents: IncidentRepository
+    incident_updates: IncidentTimeline
 
     async def __aenter__(self) -> Self: ...
 

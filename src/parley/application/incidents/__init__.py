@@ -1,0 +1,1 @@
+"""Incidents: admin-managed and opened/resolved automatically by circuit breakers."""
