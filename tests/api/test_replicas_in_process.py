@@ -24,3 +24,26 @@ async def test_revocation_on_one_replica_is_seen_by_the_other(
         await asyncio.sleep(settings.shared_cache_local_seconds + 0.1)
         assert (await two.get("/v1/me", headers=alice.headers)).status_code == 401
         assert (await two.get("/v1/me", headers={"X-API-Key": key["key"]})).status_code == 401
+
+
+async def test_suspension_on_one_replica_stops_tokens_and_keys_on_the_other(
+    tmp_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    settings = make_settings(tmp_path, postgres_url, redis_url=redis_url)
+    async with serve_app(settings) as (one, _), serve_app(settings) as (two, _):
+        root = await sign_up(one, "root")
+        bob = await sign_up(one, "bob")
+        key = (await one.post("/v1/api-keys", headers=bob.headers, json={"name": "k"})).json()[
+            "key"
+        ]
+        assert (await two.get("/v1/me", headers=bob.headers)).status_code == 200
+        assert (await two.get("/v1/me", headers={"X-API-Key": key})).status_code == 200
+        suspended = await one.patch(
+            f"/v1/admin/users/{bob.user['id']}", headers=root.headers, json={"status": "suspended"}
+        )
+        assert suspended.status_code == 200
+        started = asyncio.get_running_loop().time()
+        while (await two.get("/v1/me", headers=bob.headers)).status_code != 401:
+            assert asyncio.get_running_loop().time() - started < 1.0
+            await asyncio.sleep(0.02)
+        assert (await two.get("/v1/me", headers={"X-API-Key": key})).status_code == 401

@@ -26,3 +26,17 @@ def test_a_configured_secret_is_used_as_given(tmp_path: Path) -> None:
     secret = "k" * 10 + "0123456789abcdefghijklmnopqrstuvwxyz"
     assert load_or_create_secret(secret, tmp_path) == secret
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_bcrypt_hashes_verify_and_are_upgraded_to_argon2id() -> None:
+    import bcrypt
+
+    from parley.adapters.security.passwords import Argon2PasswordHasher
+
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost_kib=1024)
+    legacy = bcrypt.hashpw(b"an imported password", bcrypt.gensalt(4)).decode()
+    matches, upgraded = hasher.verify("an imported password", legacy)
+    assert matches and upgraded is not None and upgraded.startswith("$argon2id$")
+    assert hasher.verify("an imported password", upgraded) == (True, None)
+    assert hasher.verify("wrong", legacy) == (False, None)
+    assert hasher.verify("anything", "not-a-hash") == (False, None)
