@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from parley.api.schemas.openai import ToolIn
-from parley.application.chat.conversation_turn import TurnInput
+from parley.application.chat.turn import TurnInput
 from parley.application.chat.requests import GenerationOptions
 
 

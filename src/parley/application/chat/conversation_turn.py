@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TypeVar
 
 from parley.application.chat.access import ModelAccess
 from parley.application.chat.cancellation import survive_cancellation
 from parley.application.chat.context_window import HISTORY_READ_LIMIT, fits, output_reserve
 from parley.application.chat.history import SummaryScheduler, plan_history
-from parley.application.chat.metering import ChatMeter, Meter
-from parley.application.chat.requests import GenerationOptions, build_request
+from parley.application.chat.metering import ChatMeter
+from parley.application.chat.requests import build_request
 from parley.application.chat.routing import ModelRouter
 from parley.application.chat.tool_loop import ToolLoop
+from parley.application.chat.turn import ChatTurn, Reply, TurnInput, TurnTotals
 from parley.application.chat.turn_events import (
     ConversationReady,
     ReplyDelta,
@@ -41,106 +42,18 @@ from parley.domain.chat import (
     ChatRequest,
     FinishEvent,
     TextDelta,
-    ToolCall,
     ToolCallEvent,
-    Usage,
     UsageEvent,
 )
 from parley.domain.conversations import Conversation, Message, MessageRole, MessageStatus
 from parley.domain.errors import FieldError, ParleyError, ValidationFailed
 from parley.domain.identity import Principal
-from parley.domain.models import ModelConfig
 from parley.domain.usage import UsageStatus
 
 DEFAULT_MODEL = "echo"
 ENDPOINT = "chat.stream"
 TITLE_LENGTH = 80
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class TurnInput:
-    message: str
-    conversation_id: uuid.UUID | None = None
-    model: str | None = None
-    file_ids: tuple[uuid.UUID, ...] = ()
-    options: GenerationOptions = field(default_factory=GenerationOptions)
-    tool_names: tuple[str, ...] = ()
-    """Registry tools to offer the model; Parley runs the calls it makes to them."""
-
-
-@dataclass
-class _Reply:
-    parts: list[str] = field(default_factory=list)
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    usage: Usage | None = None
-    finish_reason: str | None = None
-    model: str | None = None
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
-@dataclass
-class _Totals:
-    """The whole turn, across its model calls: what the meter is told at the end."""
-
-    status: UsageStatus = UsageStatus.CANCELLED
-    failure: ParleyError | None = None
-    served: ModelConfig | None = None
-    parts: list[str] = field(default_factory=list)
-    usage: Usage | None = None
-    calls: int = 0
-    calls_with_usage: int = 0
-
-    def add(self, reply: _Reply) -> None:
-        self.calls += 1
-        self.parts.append(reply.text)
-        if reply.usage is not None:
-            self.calls_with_usage += 1
-            previous = self.usage or Usage(0, 0)
-            self.usage = Usage(
-                previous.prompt_tokens + reply.usage.prompt_tokens,
-                previous.completion_tokens + reply.usage.completion_tokens,
-            )
-        if self.calls_with_usage != self.calls:
-            self.usage = None  # some call reported nothing: the meter estimates instead
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
-class ChatTurn:
-    """A started turn: iterate `events()` once to run it."""
-
-    def __init__(
-        self,
-        runner: StreamChat,
-        principal: Principal,
-        model: ModelConfig,
-        conversation: Conversation,
-        created: bool,
-        user_message: Message,
-        options: GenerationOptions,
-        meter: Meter,
-    ) -> None:
-        self._runner = runner
-        self.principal = principal
-        self.model = model
-        self.conversation = conversation
-        self.created = created
-        self.user_message = user_message
-        self.options = options
-        self.meter = meter
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return self.meter.admission.headers
-
-    def events(self) -> AsyncIterator[TurnEvent]:
-        return self._runner.run(self)
 
 
 class StreamChat:
@@ -247,7 +160,7 @@ class StreamChat:
         return message
 
     async def run(self, turn: ChatTurn) -> AsyncIterator[TurnEvent]:
-        totals = _Totals()
+        totals = TurnTotals()
         try:
             yield ConversationReady(turn.conversation, turn.created)
             yield UserMessageStored(turn.user_message)
@@ -264,9 +177,11 @@ class StreamChat:
                 )
             )
 
-    async def _step(self, turn: ChatTurn, step: int, totals: _Totals) -> AsyncIterator[TurnEvent]:
+    async def _step(
+        self, turn: ChatTurn, step: int, totals: TurnTotals
+    ) -> AsyncIterator[TurnEvent]:
         """One model call of the turn (a turn with tools takes several)."""
-        reply = _Reply()
+        reply = Reply()
         totals.status = UsageStatus.CANCELLED
         try:
             request = await self._request_for(turn)
@@ -321,7 +236,7 @@ class StreamChat:
         return replace(data, options=replace(data.options, tools=specs))
 
     async def _after_reply(
-        self, turn: ChatTurn, reply: _Reply, stored: Message, step: int, totals: _Totals
+        self, turn: ChatTurn, reply: Reply, stored: Message, step: int, totals: TurnTotals
     ) -> AsyncIterator[TurnEvent]:
         """With tools offered and called: answer the calls, then take the next step (the
         model sees the results), until it answers without tools or the step limit is hit."""
@@ -365,7 +280,7 @@ class StreamChat:
     async def _store_reply(
         self,
         turn: ChatTurn,
-        reply: _Reply,
+        reply: Reply,
         error: ParleyError | None,
         *,
         interrupted: bool = False,
