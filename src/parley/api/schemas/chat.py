@@ -8,8 +8,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from parley.api.schemas.openai import ToolIn
-from parley.application.chat.turn import TurnInput
 from parley.application.chat.requests import GenerationOptions
+from parley.application.chat.turn import TurnInput
 
 
 class ChatStreamIn(BaseModel):

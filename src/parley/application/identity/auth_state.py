@@ -8,13 +8,14 @@ a lookup that read the database just before a revocation cannot put the old stat
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from parley.application.ports.cache import Cache
-from parley.application.ports.unit_of_work import UnitOfWorkFactory
+from parley.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from parley.domain.identity import ApiKey, AuthSession
 from parley.domain.users import Role, Tier, User, UserStatus
 
@@ -78,42 +79,48 @@ class AuthStateCache:
     # --- reads -----------------------------------------------------------------------------
 
     async def session(self, session_id: UUID) -> SessionState | None:
-        key = f"auth:session:{session_id}"
-        raw = await self._cache.get(key)
+        async def load(uow: UnitOfWork) -> dict[str, Any] | None:
+            found = await uow.sessions.get(session_id)
+            return session_state(found) if found else None
+
+        raw = await self._read(f"auth:session:{session_id}", load)
         if raw is None:
-            async with self._uow_factory() as uow:
-                found = await uow.sessions.get(session_id)
-            raw = session_state(found) if found else _MISSING
-            await self._cache.add(key, raw, self._ttl)
-        if raw.get("missing"):
             return None
         return SessionState(UUID(raw["user_id"]), bool(raw["active"]), float(raw["expires_at"]))
 
     async def user(self, user_id: UUID) -> UserState | None:
-        key = f"auth:user:{user_id}"
-        raw = await self._cache.get(key)
+        async def load(uow: UnitOfWork) -> dict[str, Any] | None:
+            found = await uow.users.get(user_id)
+            return user_state(found) if found else None
+
+        raw = await self._read(f"auth:user:{user_id}", load)
         if raw is None:
-            async with self._uow_factory() as uow:
-                found = await uow.users.get(user_id)
-            raw = user_state(found) if found else _MISSING
-            await self._cache.add(key, raw, self._ttl)
-        if raw.get("missing"):
             return None
         return UserState(Role(raw["role"]), Tier(raw["tier"]), UserStatus(raw["status"]))
 
     async def api_key(self, key_hash: str) -> ApiKeyState | None:
-        key = f"auth:apikey:{key_hash}"
-        raw = await self._cache.get(key)
+        async def load(uow: UnitOfWork) -> dict[str, Any] | None:
+            found = await uow.api_keys.get_by_hash(key_hash)
+            return api_key_state(found) if found else None
+
+        raw = await self._read(f"auth:apikey:{key_hash}", load)
         if raw is None:
-            async with self._uow_factory() as uow:
-                found = await uow.api_keys.get_by_hash(key_hash)
-            raw = api_key_state(found) if found else _MISSING
-            await self._cache.add(key, raw, self._ttl)
-        if raw.get("missing"):
             return None
         return ApiKeyState(
             UUID(raw["id"]), UUID(raw["user_id"]), bool(raw["active"]), raw["expires_at"]
         )
+
+    async def _read(
+        self, key: str, load: Callable[[UnitOfWork], Awaitable[dict[str, Any] | None]]
+    ) -> dict[str, Any] | None:
+        """The cached state under `key`, loaded from the database on a miss. Absence is
+        cached too, so unknown credentials cost no database round-trip either."""
+        raw = await self._cache.get(key)
+        if raw is None:
+            async with self._uow_factory() as uow:
+                raw = await load(uow) or _MISSING
+            await self._cache.add(key, raw, self._ttl)
+        return None if raw.get("missing") else raw
 
     # --- writes (call after the change is committed) ---------------------------------------
 
