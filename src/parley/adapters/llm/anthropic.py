@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +14,7 @@ from parley.adapters.llm.anthropic_wire import (
     render_request,
 )
 from parley.adapters.llm.errors import error_code_of, error_for_stream_event
-from parley.adapters.llm.http import PooledHttpClient, UpstreamCall
-from parley.adapters.llm.sse import SseDecoder, SseProtocolError
+from parley.adapters.llm.http_provider import HttpChatProvider
 from parley.application.ports.chat_provider import ProviderEndpoint
 from parley.domain.chat import (
     ChatCompletion,
@@ -31,7 +29,7 @@ from parley.domain.chat import (
 from parley.domain.errors import ProviderStreamBroken
 
 
-class AnthropicProvider:
+class AnthropicProvider(HttpChatProvider):
     """A `ChatProvider` for `POST {base_url}/v1/messages` (base_url without `/v1`).
 
     System messages become the top-level `system`, tool calls and results become
@@ -42,59 +40,20 @@ class AnthropicProvider:
     ignored. Raises only `ProviderError`s. `start()` / `aclose()` own the HTTP session.
     """
 
-    def __init__(self, *, user_agent: str = "parley") -> None:
-        self._http = PooledHttpClient(user_agent=user_agent)
+    def _url(self, endpoint: ProviderEndpoint) -> str:
+        return _url(endpoint)
 
-    async def start(self) -> None:
-        await self._http.start()
+    def _headers(self, endpoint: ProviderEndpoint, *, stream: bool) -> dict[str, str]:
+        return _headers(endpoint, stream=stream)
 
-    async def aclose(self) -> None:
-        await self._http.aclose()
+    def _render(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+        return render_request(request, stream=stream)
 
-    async def complete(self, request: ChatRequest, endpoint: ProviderEndpoint) -> ChatCompletion:
-        async with self._http.post(
-            _url(endpoint),
-            body=render_request(request, stream=False),
-            headers=_headers(endpoint, stream=False),
-            timeouts=endpoint.timeouts,
-        ) as call:
-            payload = await call.read_json()
+    def _parse(self, payload: Any) -> ChatCompletion:
         return parse_completion(payload)
 
-    async def stream(
-        self, request: ChatRequest, endpoint: ProviderEndpoint
-    ) -> AsyncIterator[StreamEvent]:
-        async with self._http.post(
-            _url(endpoint),
-            body=render_request(request, stream=True),
-            headers=_headers(endpoint, stream=True),
-            timeouts=endpoint.timeouts,
-        ) as call:
-            async for event in _events(call):
-                yield event
-
-
-async def _events(call: UpstreamCall) -> AsyncIterator[StreamEvent]:
-    decoder = SseDecoder()
-    state = _StreamState()
-    while not state.done:
-        chunk = await call.read_chunk()
-        try:
-            sse_events = decoder.feed(chunk) if chunk else decoder.close()
-        except SseProtocolError:
-            raise ProviderStreamBroken("The model provider sent a malformed stream.") from None
-        for sse in sse_events:
-            if state.done:
-                break
-            for event in state.on_data(sse.data):
-                yield event
-        if not chunk:
-            break
-    if not state.done:
-        raise ProviderStreamBroken()
-    await call.drain()  # finish reading before the last yield so the pool gets it back
-    for event in state.final_events():
-        yield event
+    def _stream_state(self) -> _StreamState:
+        return _StreamState()
 
 
 @dataclass(slots=True)
@@ -169,6 +128,8 @@ class _StreamState:
         return []
 
     def final_events(self) -> list[StreamEvent]:
+        if not self.done:
+            raise ProviderStreamBroken()
         events: list[StreamEvent] = [
             ToolCallEvent(ToolCall(id=t.id, name=t.name, arguments=t.arguments or "{}"))
             for _, t in sorted(self._tools.items())  # blocks the upstream never closed
