@@ -78,6 +78,23 @@ SCENARIO_TARGETS = {
 
 # ------------------------------------------------------------------------ Parley, in one place
 
+# Every limit stays ON (each request still reserves and settles requests/minute, tokens per
+# minute and per day, a concurrent-stream slot and the monthly budget) but none binds: the
+# free tier's defaults (60 requests/minute, 4 streams) would turn the bench into 429s.
+# Numbers rather than null, because null means "unlimited" and would skip the check.
+BENCH_TIER_LIMITS = {
+    "requests_per_minute": 1_000_000_000,
+    "tokens_per_minute": 1_000_000_000_000,
+    "tokens_per_day": 1_000_000_000_000,
+    "concurrent_streams": 100_000,
+    "monthly_budget": 1_000_000_000,
+}
+PARLEY_BASE_ENV = {
+    "PARLEY_TIER_LIMITS": json.dumps({tier: BENCH_TIER_LIMITS for tier in ("free", "pro")}),
+    # only the three bench models (and the built-in echo): no OPENAI_API_KEY & co. from the env
+    "PARLEY_DISCOVER_PROVIDER_ENV": "false",
+}
+
 
 @dataclass
 class ParleyConfig:
@@ -91,6 +108,7 @@ class ParleyConfig:
     username: str = "bench"
     password: str = "bench-Password-123456"
     pre_commands: list[list[str]] = field(default_factory=lambda: [["migrate"]])
+    # --parley-env KEY=VALUE entries, applied after (and over) BASE_ENV
     extra_env: dict[str, str] = field(default_factory=dict)
     pg_admin_dsn: str = "postgresql://postgres@127.0.0.1:5432/test"
     pg_database: str = "parley_bench"
@@ -120,6 +138,7 @@ class ParleyConfig:
     def env(self, backend: str, data_dir: Path, models_file: Path) -> dict[str, str]:
         return {
             **os.environ,
+            **PARLEY_BASE_ENV,
             "PARLEY_DATA_DIR": str(data_dir),
             "PARLEY_DATABASE_URL": self.database_url(backend, data_dir),
             "PARLEY_MODELS_FILE": str(models_file),
