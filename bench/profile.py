@@ -43,10 +43,12 @@ def summarise(collapsed: Path, top: int = 45) -> str:
         count = int(count_text)
         total += count
         frames = stack.split(";")
+        if frames[0].startswith("Thread._bootstrap"):
+            continue  # worker threads (aiosqlite's) mostly sit in a blocking get()
         for frame in set(frames):
             inclusive[frame] += count
         exclusive[frames[-1]] += count
-    out = [f"{total} samples", "", "inclusive %  function"]
+    out = [f"{total} samples of the event-loop thread", "", "inclusive %  function"]
     out += [f"{100 * n / total:6.1f}  {f}" for f, n in inclusive.most_common(top)]
     out += ["", "exclusive %  function"]
     out += [f"{100 * n / total:6.1f}  {f}" for f, n in exclusive.most_common(top)]
@@ -62,7 +64,9 @@ def main() -> None:
     ap.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     ap.add_argument("--backend", choices=("sqlite", "pg"), default="sqlite")
     ap.add_argument("--parley-exe", type=Path, default=ParleyConfig.exe)
-    ap.add_argument("--py-spy", default=shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"))
+    ap.add_argument(
+        "--py-spy", default=shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    )
     ap.add_argument("--no-profile", action="store_true", help="only the wrk numbers")
     a = ap.parse_args()
     work = BENCH / ".work" / "profile"
@@ -91,7 +95,9 @@ def main() -> None:
                 f'DROP DATABASE IF EXISTS "{cfg.pg_database}" WITH (FORCE)',
                 f'CREATE DATABASE "{cfg.pg_database}"',
             ):
-                subprocess.run(["psql", cfg.pg_admin_dsn, "-c", sql], check=True, capture_output=True)
+                subprocess.run(
+                    ["psql", cfg.pg_admin_dsn, "-c", sql], check=True, capture_output=True
+                )
         parley = Proc("parley", cfg.serve_cmd(PORT), work / "parley.log", run.TARGET_CORE, env=env)
         procs.append(parley)
         target = run.Target("parley", f"http://{HOST}:{PORT}", pid=parley.pid, procs=[parley])
@@ -106,7 +112,10 @@ def main() -> None:
             body: dict[str, object] = {"message": PROMPT, "model": GATEWAY_MODELS["fast"]}
         else:
             url = target.chat_url("fast")
-            body = {"model": GATEWAY_MODELS["fast"], "messages": [{"role": "user", "content": PROMPT}]}
+            body = {
+                "model": GATEWAY_MODELS["fast"],
+                "messages": [{"role": "user", "content": PROMPT}],
+            }
             if a.stream:
                 body["stream"] = True
         body_file = work / "body.json"
@@ -125,9 +134,24 @@ def main() -> None:
         spy = None
         if not a.no_profile:
             spy = subprocess.Popen(
-                ["taskset", "-c", LOADGEN_CORE, a.py_spy, "record", "--pid", str(parley.pid),
-                 "--rate", str(a.rate), "--duration", str(a.seconds), "--format", "raw",
-                 "--nonblocking", "--output", str(work / "profile.txt")],  # fmt: skip
+                [
+                    "taskset",
+                    "-c",
+                    LOADGEN_CORE,
+                    a.py_spy,
+                    "record",
+                    "--pid",
+                    str(parley.pid),
+                    "--rate",
+                    str(a.rate),
+                    "--duration",
+                    str(a.seconds),
+                    "--format",
+                    "raw",
+                    "--nonblocking",
+                    "--output",
+                    str(work / "profile.txt"),
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.STDOUT,
             )
