@@ -182,7 +182,7 @@ async def _chunks(stream: MeteredStream, include_usage: bool) -> AsyncIterator[b
     try:
         async for event in stream:
             if isinstance(event, TextDelta):
-                yield sse_data(writer.chunk({"content": event.text}))
+                yield writer.text_event(event.text)
             elif isinstance(event, ToolCallEvent):
                 yield sse_data(
                     writer.chunk({"tool_calls": [tool_call_json(event.call, tool_index)]})
