@@ -858,7 +858,19 @@ def load_results() -> dict[str, Any]:
     return {**empty, **data}
 
 
+def prune_runs(results: dict[str, Any]) -> None:
+    """Forget runs no measurement refers to any more (all of theirs were re-measured)."""
+    used = {
+        v.get("run_id")
+        for part in ("rows", "probe", "hold", "status", "mockcap")
+        for v in results[part].values()
+        if isinstance(v, dict)
+    }
+    results["runs"] = {k: v for k, v in results["runs"].items() if k in used}
+
+
 def save_results(results: dict[str, Any]) -> None:
+    prune_runs(results)
     RESULTS_JSON.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     RESULTS_MD.write_text(render(results))
 
@@ -1118,7 +1130,9 @@ def render_extra(res: dict[str, Any]) -> list[str]:
             "## Before and after (Parley only)",
             "",
             "Before: the code this work started from, measured by this harness "
-            f"(`{BASELINE_JSON.name}`, {', '.join(sorted(base['runs']))}). Machine load "
+            f"(`{BASELINE_JSON.name}`, run "
+            f"{', '.join(sorted({r['run_id'] for k, r in base['rows'].items() if 'parley' in k}))}"
+            "). Machine load "
             "differs between runs: compare CPU ms/req first.",
             "",
             "| target | scenario | conc. | req/s before | req/s after | CPU ms/req before "
