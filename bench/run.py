@@ -27,6 +27,7 @@ import os
 import resource
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -78,6 +79,23 @@ SCENARIO_TARGETS = {
 
 # ------------------------------------------------------------------------ Parley, in one place
 
+# Every limit stays ON (each request still reserves and settles requests/minute, tokens per
+# minute and per day, a concurrent-stream slot and the monthly budget) but none binds: the
+# free tier's defaults (60 requests/minute, 4 streams) would turn the bench into 429s.
+# Numbers rather than null, because null means "unlimited" and would skip the check.
+BENCH_TIER_LIMITS = {
+    "requests_per_minute": 1_000_000_000,
+    "tokens_per_minute": 1_000_000_000_000,
+    "tokens_per_day": 1_000_000_000_000,
+    "concurrent_streams": 100_000,
+    "monthly_budget": 1_000_000_000,
+}
+PARLEY_BASE_ENV = {
+    "PARLEY_TIER_LIMITS": json.dumps({tier: BENCH_TIER_LIMITS for tier in ("free", "pro")}),
+    # only the three bench models (and the built-in echo): no OPENAI_API_KEY & co. from the env
+    "PARLEY_DISCOVER_PROVIDER_ENV": "false",
+}
+
 
 @dataclass
 class ParleyConfig:
@@ -91,6 +109,7 @@ class ParleyConfig:
     username: str = "bench"
     password: str = "bench-Password-123456"
     pre_commands: list[list[str]] = field(default_factory=lambda: [["migrate"]])
+    # --parley-env KEY=VALUE entries, applied after (and over) BASE_ENV
     extra_env: dict[str, str] = field(default_factory=dict)
     pg_admin_dsn: str = "postgresql://postgres@127.0.0.1:5432/test"
     pg_database: str = "parley_bench"
@@ -120,6 +139,7 @@ class ParleyConfig:
     def env(self, backend: str, data_dir: Path, models_file: Path) -> dict[str, str]:
         return {
             **os.environ,
+            **PARLEY_BASE_ENV,
             "PARLEY_DATA_DIR": str(data_dir),
             "PARLEY_DATABASE_URL": self.database_url(backend, data_dir),
             "PARLEY_MODELS_FILE": str(models_file),
@@ -564,9 +584,43 @@ class Harness:
 
     def scenario_turns(self, t: Target) -> None:
         body = {"message": PROMPT, "model": GATEWAY_MODELS["fast"]}
+        answered = 0
         for c in self.args.conns:
             row = self.load_run(t, "turns", f"{t.base}/v2/chat/stream", body, c)
             self.results["rows"][f"{t.name}|turns|{c}"] = row
+            answered += row["requests"]
+        if not self.parley.url:
+            time.sleep(3)  # usage records are flushed in batches, every second
+            stored = self.stored_turns(t.name)
+            stored["answered_in_measured_runs"] = answered
+            stored["consistent"] = turns_consistent(stored)
+            self.results["stored"][t.name] = stored
+            self.log(f"  stored {t.name}: {stored}")
+
+    def stored_turns(self, name: str) -> dict[str, Any]:
+        """What the database holds after the turns runs: every turn (a new conversation)
+        must have its user message, its assistant message and its usage record."""
+        queries = {
+            "conversations": "SELECT count(*) FROM conversations",
+            "user_messages": "SELECT count(*) FROM messages WHERE role = 'user'",
+            "assistant_complete": "SELECT count(*) FROM messages "
+            "WHERE role = 'assistant' AND status = 'complete'",
+            "assistant_other": "SELECT count(*) FROM messages "
+            "WHERE role = 'assistant' AND status <> 'complete'",
+            "usage_records": "SELECT count(*) FROM usage_logs WHERE endpoint = 'chat.stream'",
+        }
+        out: dict[str, Any] = {}
+        for key, sql in queries.items():
+            if name == "parley-sqlite":
+                with contextlib.closing(sqlite3.connect(self.work / name / "parley.db")) as db:
+                    out[key] = int(db.execute(sql).fetchone()[0])
+            else:
+                dsn = self.parley.pg_admin_dsn.rsplit("/", 1)[0] + "/" + self.parley.pg_database
+                r = subprocess.run(
+                    ["psql", dsn, "-tAc", sql], capture_output=True, text=True, check=False
+                )
+                out[key] = int(r.stdout.strip() or -1)
+        return out
 
     def probe(self, t: Target, mock: Target) -> None:
         specs = [
@@ -716,6 +770,10 @@ class Harness:
                     self.results["status"][name] = {"run_id": self.run_id, "error": err}
                     continue
                 self.results["status"][name] = {"run_id": self.run_id, "error": None}
+                if t.pid and name != "mock":
+                    # after start-up, account setup and one smoke request, before any load
+                    rss = status_kb(tree_pids(t.pid), "VmRSS") / 1024
+                    self.results["status"][name]["idle_rss_mb"] = round(rss, 1)
                 for s in scen:
                     if s == "chat":
                         self.scenario_chat(t, stream=False)
@@ -791,6 +849,7 @@ def load_results() -> dict[str, Any]:
         "hold": {},
         "status": {},
         "mockcap": {},
+        "stored": {},
     }
     try:
         data = json.loads(RESULTS_JSON.read_text())
@@ -799,7 +858,19 @@ def load_results() -> dict[str, Any]:
     return {**empty, **data}
 
 
+def prune_runs(results: dict[str, Any]) -> None:
+    """Forget runs no measurement refers to any more (all of theirs were re-measured)."""
+    used = {
+        v.get("run_id")
+        for part in ("rows", "probe", "hold", "status", "mockcap")
+        for v in results[part].values()
+        if isinstance(v, dict)
+    }
+    results["runs"] = {k: v for k, v in results["runs"].items() if k in used}
+
+
 def save_results(results: dict[str, Any]) -> None:
+    prune_runs(results)
     RESULTS_JSON.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     RESULTS_MD.write_text(render(results))
 
@@ -937,12 +1008,164 @@ def render(res: dict[str, Any]) -> str:
             f"{fmt(h['kb_per_open_stream'], 1)} | {fmt(h['first_chunk_all_s'], 1)} | "
             f"{json.dumps(h['failures']) if h['failures'] else '-'} |"
         )
+    out += render_extra(res)
     fails = {k: v["error"] for k, v in status.items() if v.get("error")}
     if fails:
         out += ["", "## Targets not measured in their last run", ""]
         for k, v in sorted(fails.items()):
             out += [f"- **{k}**:", "", "  ```", *("  " + ln for ln in v.splitlines()[:20]), "  ```"]
     return "\n".join(out) + "\n"
+
+
+BASELINE_JSON = BENCH / "results-baseline.json"
+NOTES_MD = BENCH / "NOTES.md"
+PARLEYS = ("parley-sqlite", "parley-pg")
+
+
+def _num(x: Any) -> float:
+    return float(x) if x is not None else float("nan")
+
+
+def target_checks(res: dict[str, Any], name: str) -> list[tuple[str, str, str, bool]]:
+    """(target, threshold, measured, met) for one Parley target, from the latest rows."""
+    rows, probe, hold = res["rows"], res["probe"].get(name), res["hold"].get(name)
+    checks: list[tuple[str, str, str, bool]] = []
+    r64, r1 = rows.get(f"{name}|chat|64"), rows.get(f"{name}|chat|1")
+    m1, lite = rows.get("mock|chat|1"), rows.get("litellm|chat|64")
+    if r64:
+        checks.append(("S1 req/s at 64", ">= 5,000", fmt(r64["rps"], 0), r64["rps"] >= 5000))
+        if lite and lite["rps"]:
+            ratio = r64["rps"] / lite["rps"]
+            checks.append(("S1 vs LiteLLM at 64", ">= 50x", f"{ratio:.1f}x", ratio >= 50))
+        cpu = _num(r64["cpu_ms_per_req"])
+        checks.append(("S1 CPU per request (64)", "<= 0.2 ms", f"{cpu:.3f} ms", cpu <= 0.2))
+    if r1 and m1:
+        added = r1["p50_ms"] - m1["p50_ms"]
+        checks.append(("S1 added p50 at 1", "<= 0.4 ms", f"{added:.2f} ms", added <= 0.4))
+    if probe:
+        g, d = probe[name], probe["mock"]
+        ttfc = g["ttfc_ms"]["p50"] - d["ttfc_ms"]["p50"]
+        chunk = g["inter_chunk_ms"]["mean"] - d["inter_chunk_ms"]["mean"]
+        checks.append(("S2 added TTFC p50", "<= 1 ms", f"{ttfc:.2f} ms", ttfc <= 1))
+        checks.append(("S2 added per chunk", "<= 0.05 ms", f"{chunk:.3f} ms", chunk <= 0.05))
+    stored = res["stored"].get(name)
+    if stored:
+        checks.append(
+            (
+                "S3 every turn stored",
+                "2 messages + usage each",
+                f"{stored['conversations']:,} turns, consistent={turns_consistent(stored)}",
+                turns_consistent(stored),
+            )
+        )
+    if hold:
+        kib = _num(hold["kb_per_open_stream"])
+        checks.append(("S4 dropped of 5,000", "0", str(hold["dropped"]), hold["dropped"] == 0))
+        checks.append(("S4 memory per open stream", "<= 100 KB", f"{kib:.1f} KiB", kib <= 97.6))
+    idle = (res["status"].get(name) or {}).get("idle_rss_mb")
+    if idle is not None:
+        checks.append(("Idle RSS of one worker", "<= 120 MB", f"{idle:.1f} MiB", idle <= 114.4))
+    return checks
+
+
+def turns_consistent(st: dict[str, Any]) -> bool:
+    """Every turn has its user message and its usage record, and every turn wrk saw
+    answered has a complete assistant message. (A turn cut off by the end of a wrk run
+    before the first token has no assistant message: nothing was said yet; its usage record
+    says `cancelled`.)"""
+    return bool(
+        st["conversations"] == st["user_messages"] == st["usage_records"]
+        and st["assistant_complete"] >= st["answered_in_measured_runs"]
+    )
+
+
+def render_extra(res: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    stored = res["stored"]
+    if stored:
+        out += [
+            "",
+            "## Scenario 3: what the database holds after the turns runs",
+            "",
+            "Counted in the database after the runs (warm-ups included, so there are more "
+            "turns than wrk counted in the measured runs). Each run of wrk ends by closing "
+            "its connections: a turn cut off mid-reply is stored `incomplete`, one cut off "
+            "before the first token has no assistant message (nothing was said yet) — its "
+            "user message and its usage record (`cancelled`) are there. *consistent*: "
+            "conversations = user messages = usage records, and at least one complete "
+            "assistant message per turn wrk saw answered.",
+            "",
+            "| target | turns answered (measured runs) | conversations | user messages "
+            "| assistant complete | assistant other | no assistant message | usage records "
+            "| consistent |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for name, st in sorted(stored.items()):
+            missing = st["conversations"] - st["assistant_complete"] - st["assistant_other"]
+            out.append(
+                f"| {name} | {st['answered_in_measured_runs']:,} | {st['conversations']:,} | "
+                f"{st['user_messages']:,} | {st['assistant_complete']:,} | "
+                f"{st['assistant_other']:,} | {missing:,} | {st['usage_records']:,} | "
+                f"{turns_consistent(st)} |"
+            )
+    idle = {k: v["idle_rss_mb"] for k, v in res["status"].items() if v.get("idle_rss_mb")}
+    if idle:
+        out += ["", "## Idle RSS (after start-up, setup and one request)", ""]
+        out += ["| target | RSS MiB |", "|---|---:|"]
+        out += [f"| {k} | {v:.1f} |" for k, v in sorted(idle.items())]
+    for name in PARLEYS:
+        checks = target_checks(res, name)
+        if not checks:
+            continue
+        out += ["", f"## Targets: {name}", "", "| target | wanted | measured | met |"]
+        out.append("|---|---|---|---|")
+        out += [f"| {t} | {w} | {m} | {'yes' if ok else '**no**'} |" for t, w, m, ok in checks]
+    try:
+        base = json.loads(BASELINE_JSON.read_text())
+    except (OSError, ValueError):
+        base = None
+    if base:
+        out += [
+            "",
+            "## Before and after (Parley only)",
+            "",
+            "Before: the code this work started from, measured by this harness "
+            f"(`{BASELINE_JSON.name}`, run "
+            f"{', '.join(sorted({r['run_id'] for k, r in base['rows'].items() if 'parley' in k}))}"
+            "). Machine load "
+            "differs between runs: compare CPU ms/req first.",
+            "",
+            "| target | scenario | conc. | req/s before | req/s after | CPU ms/req before "
+            "| CPU ms/req after | p50 ms before | p50 ms after |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for key, b in sorted(base["rows"].items()):
+            a = res["rows"].get(key)
+            if not key.startswith("parley") or a is None:
+                continue
+            out.append(
+                f"| {b['target']} | {b['scenario']} | {b['conns']} | {fmt(b['rps'], 0)} | "
+                f"{fmt(a['rps'], 0)} | {fmt(b['cpu_ms_per_req'], 3)} | "
+                f"{fmt(a['cpu_ms_per_req'], 3)} | {fmt(b['p50_ms'])} | {fmt(a['p50_ms'])} |"
+            )
+        for name in PARLEYS:
+            bh, ah = base.get("hold", {}).get(name), res["hold"].get(name)
+            if bh and ah:
+                out.append(
+                    f"| {name} | hold | 5,000 | dropped {bh['dropped']}, "
+                    f"{fmt(bh['kb_per_open_stream'], 1)} KiB/stream | dropped {ah['dropped']}, "
+                    f"{fmt(ah['kb_per_open_stream'], 1)} KiB/stream | | | | |"
+                )
+            bp, ap = base.get("probe", {}).get(name), res["probe"].get(name)
+            if bp and ap:
+                before = bp[name]["ttfc_ms"]["p50"] - bp["mock"]["ttfc_ms"]["p50"]
+                after = ap[name]["ttfc_ms"]["p50"] - ap["mock"]["ttfc_ms"]["p50"]
+                out.append(
+                    f"| {name} | added TTFC p50 | 1 | {before:.2f} ms | {after:.2f} ms | | | | |"
+                )
+    if NOTES_MD.exists():
+        out += ["", NOTES_MD.read_text().rstrip()]
+    return out
 
 
 # -------------------------------------------------------------------------------------- main

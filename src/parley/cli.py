@@ -24,6 +24,16 @@ def _migrate(settings: Settings) -> None:
         raise typer.Exit(code=1) from error
 
 
+def _migrate_in_child() -> None:
+    """`parley migrate` in a child process: Alembic and the migration scripts (~10 MB
+    resident) are needed once, at start-up, and the server should not carry them."""
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-m", "parley.cli", "migrate"], check=False)
+    if result.returncode != 0:
+        raise typer.Exit(code=1)
+
+
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date (safe to run from several replicas at once)."""
@@ -60,7 +70,7 @@ def serve(
         typer.secho(str(error), err=True, fg="red")
         raise typer.Exit(code=2) from error
     if settings.auto_migrate:
-        _migrate(settings)
+        _migrate_in_child()
     uvicorn.run(
         "parley.container:create_app",
         factory=True,

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from parley import __version__
 from parley.api.errors import install_error_handlers
 from parley.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from parley.api.raw import RawRoute
 from parley.api.routers import (
     admin_models,
     admin_tools,
@@ -72,6 +73,10 @@ def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastA
         tools,
         admin_tools,
         incidents,
+    )
+    # The hot path first: a bare ASGI endpoint, matched before any FastAPI route.
+    app.router.routes.insert(
+        0, RawRoute(openai.PATH, openai.ChatCompletionsEndpoint(), methods=["POST"])
     )
     for module in routers:
         app.include_router(module.router)

@@ -16,7 +16,9 @@ _bearer = HTTPBearer(auto_error=False, description="A JWT access token or an API
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a thread
+    # hop on every request for one attribute read.
     services: Services = request.app.state.services
     return services
 
@@ -24,7 +26,7 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def client_info(request: Request) -> ClientInfo:
+async def client_info(request: Request) -> ClientInfo:
     address = request.client.host if request.client else None
     if request.app.state.trust_proxy_headers:
         forwarded = request.headers.get("x-forwarded-for")
@@ -34,6 +36,18 @@ def client_info(request: Request) -> ClientInfo:
 
 
 ClientDep = Annotated[ClientInfo, Depends(client_info)]
+
+
+def credential_of(authorization: str | None, api_key: str | None) -> str | None:
+    """The caller's credential, by the rules of `HTTPBearer(auto_error=False)` then
+    `APIKeyHeader`: a well-formed `Authorization: Bearer <token>` wins, else `X-API-Key`.
+    For handlers that read the headers themselves (api/routers/openai.py)."""
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme and token and scheme.lower() == "bearer":
+            return token
+    return api_key or None
 
 
 async def current_principal(

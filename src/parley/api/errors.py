@@ -4,6 +4,7 @@ renders them. Unexpected exceptions become a bare 500 — logged, never shown.""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -88,10 +89,8 @@ def render_error(error: e.ParleyError, instance: str | None = None) -> dict[str,
 OPENAI_COMPATIBLE_PATHS = frozenset({"/v1/chat/completions", "/v1/models", "/v1/completions"})
 
 
-def _respond(
-    request: Request, body: dict[str, Any], headers: dict[str, str] | None = None
-) -> Response:
-    if request.url.path in OPENAI_COMPATIBLE_PATHS:
+def _respond(path: str, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> Response:
+    if path in OPENAI_COMPATIBLE_PATHS:
         slug = str(body["type"]).removeprefix(problem_type(""))
         detail = str(body["detail"])
         if body.get("errors"):
@@ -100,54 +99,81 @@ def _respond(
                 for item in body["errors"]
             )
         return JSONResponse(
-            openai_error(int(body["status"]), detail, slug), int(body["status"]), headers
+            openai_error(int(body["status"]), detail, slug),
+            int(body["status"]),
+            dict(headers) if headers else None,
         )
     return problem_response(body, headers)
 
 
-async def _parley_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, e.ParleyError)
-    body = render_error(error, request.url.path)
-    return _respond(request, body, error_headers(error, int(body["status"])))
+def error_response(error: e.ParleyError, path: str) -> Response:
+    """A domain error as the response for `path` (OpenAI's shape on OpenAI's paths)."""
+    body = render_error(error, path)
+    return _respond(path, body, error_headers(error, int(body["status"])))
 
 
-async def _validation_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, RequestValidationError)
-    errors = [
+def validation_response(errors: Iterable[Mapping[str, Any]], path: str) -> Response:
+    """422 for request validation errors (pydantic's, or FastAPI's JSON decode error)."""
+    items = [
         {"loc": list(item.get("loc", ())), "msg": item.get("msg", ""), "type": item.get("type", "")}
-        for item in error.errors()
+        for item in errors
     ]
     body = problem_body(
         422,
         "Unprocessable Content",
         "The request is not valid; see `errors`.",
         slug="validation-failed",
-        instance=request.url.path,
-        errors=errors,
+        instance=path,
+        errors=items,
     )
-    return _respond(request, body)
+    return _respond(path, body)
 
 
-async def _http_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, StarletteHTTPException)
-    phrase = HTTPStatus(error.status_code).phrase
-    detail = error.detail if isinstance(error.detail, str) else phrase
+def http_error_response(
+    status: int, detail: Any, path: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    phrase = HTTPStatus(status).phrase
     body = problem_body(
-        error.status_code, phrase, detail, slug="about:blank", instance=request.url.path
+        status,
+        phrase,
+        detail if isinstance(detail, str) else phrase,
+        slug="about:blank",
+        instance=path,
     )
-    return _respond(request, body, getattr(error, "headers", None))
+    return _respond(path, body, headers)
 
 
-async def _unexpected_error(request: Request, error: Exception) -> Response:
-    log.error("unhandled_error", path=request.url.path, exc_info=error)
+def unexpected_error_response(error: BaseException, path: str) -> Response:
+    log.error("unhandled_error", path=path, exc_info=error)
     body = problem_body(
         500,
         "Internal Server Error",
         "Something went wrong on our side; the request id identifies it in our logs.",
         slug="internal-error",
-        instance=request.url.path,
+        instance=path,
     )
-    return _respond(request, body)
+    return _respond(path, body)
+
+
+async def _parley_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, e.ParleyError)
+    return error_response(error, request.url.path)
+
+
+async def _validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    return validation_response(error.errors(), request.url.path)
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    return http_error_response(
+        error.status_code, error.detail, request.url.path, getattr(error, "headers", None)
+    )
+
+
+async def _unexpected_error(request: Request, error: Exception) -> Response:
+    return unexpected_error_response(error, request.url.path)
 
 
 def install_error_handlers(app: FastAPI) -> None:

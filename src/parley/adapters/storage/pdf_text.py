@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 import logging
 
-from pypdf import PdfReader
-
 #: Pages past this are not read: a cap on the work one upload can cause.
 MAX_PAGES = 2000
 
@@ -18,6 +16,8 @@ class PypdfTextExtractor:
         # pypdf logs every oddity of a malformed file as a warning; they are not ours to act on.
         logging.getLogger("pypdf").setLevel(logging.ERROR)
         try:
+            from pypdf import PdfReader  # ~7 MB resident: only once a PDF is uploaded
+
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted:
                 raise ValueError("encrypted PDF")

@@ -8,14 +8,11 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpcore
 import httpx
-from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
-from mcp.types import CallToolResult, TextContent
 
 from parley.adapters.tools.outbound import OutboundGuard
 from parley.adapters.tools.webhook import USER_HEADER, definition_headers
@@ -23,6 +20,12 @@ from parley.application.ports.secrets import SecretBox
 from parley.application.ports.tools import RemoteTool, ToolContext
 from parley.domain.errors import OutboundAddressRefused, ServiceUnavailable
 from parley.domain.tools import Tool, ToolDefinition, ToolResult
+
+if TYPE_CHECKING:
+    # The MCP SDK (~13 MB resident) is imported when a server is first called, so that a
+    # worker whose admins define no MCP tools never carries it.
+    from mcp import ClientSession
+    from mcp.types import CallToolResult
 
 
 class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
@@ -101,6 +104,8 @@ def _refusal(error: BaseException) -> OutboundAddressRefused | None:
 
 
 def result_text(result: CallToolResult) -> str:
+    from mcp.types import TextContent
+
     parts: list[str] = []
     for item in result.content:
         if isinstance(item, TextContent):
@@ -171,6 +176,9 @@ class SdkMcpServers:
         http_client = guarded_client(
             self._guard, server.allowed_hosts, {**headers, **extra}, server.timeout_seconds
         )
+        from mcp import ClientSession
+        from mcp.client.streamable_http import streamable_http_client
+
         async with (
             http_client,
             streamable_http_client(url, http_client=http_client) as (read, write, _),

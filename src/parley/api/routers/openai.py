@@ -1,45 +1,177 @@
-"""`POST /v1/chat/completions`: OpenAI Chat Completions, streamed and not."""
+"""`POST /v1/chat/completions`: OpenAI Chat Completions, streamed and not.
+
+The hot path of the gateway, so it is a bare ASGI endpoint (`ChatCompletionsEndpoint`,
+mounted by api/app.py as a `RawRoute` ahead of the FastAPI routes) rather than a FastAPI
+handler: the framework's per-request work (dependency solving, a worker thread for sync
+dependencies, Request/Response objects, an anyio task group per stream) cost more CPU than
+the whole use case (see bench/RESULTS.md). It does exactly what the FastAPI route did, in
+the same order: read the body (under the body-size middleware), decode JSON as FastAPI
+does, authenticate with the same service, validate with the same pydantic schema (so the
+422s are the same), call the same use cases, and render with the same renderers. The
+FastAPI route below only documents the endpoint in the OpenAPI schema.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
+from starlette.types import Receive, Scope, Send
 
-from parley.api.deps import PrincipalDep, ServicesDep
-from parley.api.errors import classify
+from parley.api.deps import credential_of
+from parley.api.errors import (
+    classify,
+    error_response,
+    http_error_response,
+    responses,
+    validation_response,
+)
 from parley.api.openai_format import ChunkWriter, completion_json, openai_error, tool_call_json
+from parley.api.raw import (
+    BodyNotParsed,
+    ClientLeft,
+    InvalidJson,
+    encode_headers,
+    headers_of,
+    json_body,
+    read_body,
+    send_response,
+)
 from parley.api.schemas.openai import ChatCompletionIn
-from parley.api.sse import SSE_DONE, SSE_HEADERS, sse_data
+from parley.api.sse import SSE_DONE, sse_data
 from parley.application.chat.completions import CompletionInput
 from parley.application.chat.metering import MeteredStream
+from parley.application.services import Services
 from parley.domain.chat import FinishEvent, TextDelta, ToolCallEvent, Usage, UsageEvent
-from parley.domain.errors import ParleyError
+from parley.domain.errors import AuthenticationRequired, ParleyError
 
 router = APIRouter(tags=["openai-compatible"])
 
-MODEL_HEADER = "X-Parley-Model"
+PATH = "/v1/chat/completions"
+MODEL_HEADER = b"x-parley-model"
+JSON_TYPE = b"application/json"
+SSE_START_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+_MISSING_BODY = [{"loc": ("body",), "msg": "Field required", "type": "missing"}]
 
 
-@router.post("/v1/chat/completions", response_model=None)
-async def chat_completions(
-    body: ChatCompletionIn, principal: PrincipalDep, services: ServicesDep
-) -> JSONResponse | StreamingResponse:
-    data = CompletionInput(body.model, body.chat_messages(), body.options())
-    if not body.stream:
-        result = await services.chat.complete(principal, data)
-        return JSONResponse(
-            completion_json(result.model.name, result.completion),
-            headers={MODEL_HEADER: result.model.name},
-        )
-    stream = await services.chat.stream_completion(principal, data)
-    include_usage = bool(body.stream_options and body.stream_options.include_usage)
-    return StreamingResponse(
-        _chunks(stream, include_usage),
-        media_type="text/event-stream",
-        headers={**SSE_HEADERS, MODEL_HEADER: stream.model.name},
+@router.post(
+    PATH,
+    response_model=None,
+    responses=responses(401, 403, 404, 413, 422, 429),
+    summary="OpenAI Chat Completions (streamed with `stream: true`)",
+)
+async def chat_completions(body: ChatCompletionIn) -> None:  # pragma: no cover
+    """Schema only: requests are served by `ChatCompletionsEndpoint`, routed ahead of this."""
+    raise RuntimeError("POST /v1/chat/completions is served by ChatCompletionsEndpoint")
+
+
+class ChatCompletionsEndpoint:
+    """The ASGI endpoint of `POST /v1/chat/completions`."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            body = await read_body(receive)
+        except ClientLeft:
+            return
+        headers = headers_of(scope)
+        services: Services = scope["app"].state.services
+        try:
+            payload = json_body(body, headers.get(b"content-type"))
+            credential = credential_of(
+                _text(headers.get(b"authorization")), _text(headers.get(b"x-api-key"))
+            )
+            if not credential:
+                raise AuthenticationRequired()
+            principal = await services.identity.authenticate(credential)
+            if payload is None:
+                await validation_response(_MISSING_BODY, PATH)(scope, receive, send)
+                return
+            # from_attributes: the same error texts as FastAPI for a body that is not an object
+            request = ChatCompletionIn.model_validate(payload, from_attributes=True)
+            data = CompletionInput(request.model, request.chat_messages(), request.options())
+            if not request.stream:
+                result = await services.chat.complete(principal, data)
+                rendered = json.dumps(
+                    completion_json(result.model.name, result.completion),
+                    ensure_ascii=False,
+                    allow_nan=False,
+                    separators=(",", ":"),
+                ).encode()
+                extra = [
+                    (MODEL_HEADER, result.model.name.encode()),
+                    *encode_headers(result.headers),
+                ]
+                await send_response(send, 200, rendered, JSON_TYPE, extra)
+                return
+            stream = await services.chat.stream_completion(principal, data)
+        except ParleyError as error:
+            await error_response(error, PATH)(scope, receive, send)
+            return
+        except ValidationError as error:
+            errors = [{**item, "loc": ("body", *item["loc"])} for item in error.errors()]
+            await validation_response(errors, PATH)(scope, receive, send)
+            return
+        except InvalidJson as error:
+            await validation_response(error.errors, PATH)(scope, receive, send)
+            return
+        except BodyNotParsed:
+            await http_error_response(400, "There was an error parsing the body", PATH)(
+                scope, receive, send
+            )
+            return
+        include_usage = bool(request.stream_options and request.stream_options.include_usage)
+        await _stream(stream, include_usage, receive, send)
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value is not None else None
+
+
+async def _stream(stream: MeteredStream, include_usage: bool, receive: Receive, send: Send) -> None:
+    """Send the SSE stream; stop it (closing the upstream call, accounting the partial
+    answer) when the client disconnects."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                *SSE_START_HEADERS,
+                (MODEL_HEADER, stream.model.name.encode()),
+                *encode_headers(stream.headers),
+            ],
+        }
     )
+    task = asyncio.current_task()
+    assert task is not None
+    state = {"finished": False, "left": False}
+
+    async def watch_disconnect() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        if not state["finished"]:
+            state["left"] = True
+            task.cancel()
+
+    watcher = asyncio.create_task(watch_disconnect())
+    try:
+        async for chunk in _chunks(stream, include_usage):
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        state["finished"] = True
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except asyncio.CancelledError:
+        if not state["left"]:
+            raise
+        task.uncancel()  # our own cancellation: the client left, the stream is cleaned up
+    finally:
+        state["finished"] = True
+        watcher.cancel()
 
 
 async def _chunks(stream: MeteredStream, include_usage: bool) -> AsyncIterator[bytes]:
@@ -50,7 +182,7 @@ async def _chunks(stream: MeteredStream, include_usage: bool) -> AsyncIterator[b
     try:
         async for event in stream:
             if isinstance(event, TextDelta):
-                yield sse_data(writer.chunk({"content": event.text}))
+                yield writer.text_event(event.text)
             elif isinstance(event, ToolCallEvent):
                 yield sse_data(
                     writer.chunk({"tool_calls": [tool_call_json(event.call, tool_index)]})

@@ -57,7 +57,9 @@ class ChatGate:
         admission = await self.admission.admit(
             principal, model, prompt, data.options.max_tokens, streaming=streaming
         )
-        options = replace(data.options, max_tokens=admission.max_output_tokens)
+        options = data.options
+        if options.max_tokens != admission.max_output_tokens:
+            options = replace(options, max_tokens=admission.max_output_tokens)
         return model, options, self.meter.start(principal, ENDPOINT, model, admission, prompt)
 
 

@@ -156,7 +156,11 @@ class ModelRouter:
         deadline = time.monotonic() + self._policy.deadline_seconds
         last_error: ProviderError | None = None
         for candidate in await self._chain(model, tier):
-            routed = replace(request, model=candidate.upstream_model)
+            routed = (
+                request
+                if request.model == candidate.upstream_model
+                else replace(request, model=candidate.upstream_model)
+            )
             for attempt in range(self._policy.max_attempts):
                 allowed, wait = await self._breaker.allow(candidate.name)
                 if not allowed:

@@ -1,0 +1,126 @@
+"""Bare ASGI endpoints for the hot path, and the few helpers they share.
+
+A `RawRoute` sits in the app's router like any route — behind the same middleware (request
+id, access log, metrics, body-size limit) and the same 500 handler — but its endpoint is an
+ASGI callable: no per-request `Request`/`Response` objects, dependency solving or worker
+threads. Only routes whose cost is measured (bench/) are written this way; their handlers
+stay thin adapters: parse, call one use case, render with the shared renderers.
+"""
+
+from __future__ import annotations
+
+import email.message
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from starlette.routing import Match, Route
+from starlette.types import Receive, Scope, Send
+
+
+class RawRoute(Route):
+    """A `Route` to an ASGI endpoint that names itself in the scope (`scope["route"]`), as
+    FastAPI's routes do, so metrics label requests by its path template."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is not Match.NONE:
+            child_scope["route"] = self
+        return match, child_scope
+
+
+class ClientLeft(Exception):
+    """The client disconnected before its request body arrived."""
+
+
+class BodyNotParsed(Exception):
+    """The body could not be decoded at all (FastAPI answers 400 for this)."""
+
+
+class InvalidJson(Exception):
+    """FastAPI's `json_invalid` validation error, with the same `loc`."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(position)
+        self.errors = [
+            {"loc": ("body", position), "msg": "JSON decode error", "type": "json_invalid"}
+        ]
+
+
+def headers_of(scope: Scope) -> dict[bytes, bytes]:
+    """The request headers by lower-case name; the first of repeated headers wins (as
+    Starlette's `Headers.get`)."""
+    found: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        found.setdefault(name, value)
+    return found
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body. Raises `ClientLeft`."""
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise ClientLeft()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body
+    parts = [body]
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientLeft()
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(parts)
+
+
+def json_body(body: bytes, content_type: bytes | None) -> Any:
+    """The body as FastAPI's request handling sees it before validation: parsed JSON when the
+    content type is JSON (`application/json`, `application/*+json`), else the raw bytes (which
+    then fail validation); `None` for an empty body (FastAPI: "Field required", as for a JSON
+    `null`). Raises `InvalidJson` and `BodyNotParsed`."""
+    if not body:
+        return None
+    if content_type is None:
+        return body  # FastAPI's strict content type: no header, no JSON
+    if content_type not in (b"application/json", b"application/json; charset=utf-8"):
+        message = email.message.Message()
+        message["content-type"] = content_type.decode("latin-1")
+        subtype = message.get_content_subtype()
+        if message.get_content_maintype() != "application" or not (
+            subtype == "json" or subtype.endswith("+json")
+        ):
+            return body
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as error:
+        raise InvalidJson(error.pos) from None
+    except ValueError:  # undecodable bytes
+        raise BodyNotParsed() from None
+
+
+async def send_response(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    headers: Iterable[tuple[bytes, bytes]] = (),
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-length", str(len(body)).encode()),
+                (b"content-type", content_type),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def encode_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
