@@ -10,8 +10,9 @@ from uuid import uuid4
 from redis.asyncio import Redis
 
 from parley.adapters.memory.quota import MemoryQuotaStore
+from parley.adapters.redis.breaker import RedisCircuitBreaker
 from parley.adapters.redis.quota import RedisQuotaStore
-from parley.adapters.resilience.breakers import MemoryCircuitBreaker, RedisCircuitBreaker
+from parley.adapters.resilience.breakers import MemoryCircuitBreaker
 from parley.adapters.sql.engine import create_engine, create_session_factory
 from parley.adapters.sql.repositories.usage import SqlUsageStore
 from parley.application.usage.reports import PruneUsage

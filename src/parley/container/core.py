@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.adapters.llm.registry import HttpProviderRegistry
@@ -23,6 +22,9 @@ from parley.application.usage.recorder import BatchingUsageSink
 from parley.application.usage.reports import PruneUsage
 from parley.log import get_logger
 from parley.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 # The package's name, not this module's: log consumers already filter on it.
 log = get_logger("parley.container")

@@ -5,26 +5,14 @@ secret and the metrics registry."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from parley.adapters.memory.cache import MemoryCache, MemoryWindowCounter
 from parley.adapters.memory.quota import MemoryQuotaStore
 from parley.adapters.observability.prometheus import PrometheusMetrics
-from parley.adapters.redis.cache import RedisCache, RedisWindowCounter
-from parley.adapters.redis.failover import (
-    FailoverCache,
-    FailoverCircuitBreaker,
-    FailoverWindowCounter,
-    Outage,
-)
-from parley.adapters.redis.quota import FailoverQuotaStore, RedisQuotaStore
-from parley.adapters.resilience.breakers import MemoryCircuitBreaker, RedisCircuitBreaker
+from parley.adapters.resilience.breakers import MemoryCircuitBreaker
 from parley.adapters.sql.engine import create_engine, create_session_factory
 from parley.adapters.sql.uow import SqlUnitOfWork
 from parley.application.ports.cache import Cache, WindowCounter
@@ -34,6 +22,9 @@ from parley.application.ports.limits import QuotaStore
 from parley.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from parley.domain.circuit import BreakerSettings
 from parley.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 @dataclass(frozen=True)
@@ -91,18 +82,13 @@ def build_infrastructure(
     quota: QuotaStore = MemoryQuotaStore()
     breaker: CircuitBreaker = local_breaker
     if settings.redis_url:
-        redis = redis_client(settings.redis_url)
-        outage = Outage()
-        shared = RedisCache(redis, local_ttl_seconds=settings.shared_cache_local_seconds)
-        cache = cache or FailoverCache(shared, outage, settings.shared_cache_local_seconds)
-        counter = counter or FailoverWindowCounter(RedisWindowCounter(redis), outage)
-        share = settings.limits_local_share or 1 / max(settings.replicas, 1)
-        quota = FailoverQuotaStore(RedisQuotaStore(redis), quota, share, outage)
-        breaker = FailoverCircuitBreaker(
-            RedisCircuitBreaker(redis, breakers, circuit_listener),
-            local_breaker,
-            outage,
-        )
+        # Imported only when configured: the embedded default never loads redis-py.
+        from parley.container.redis_state import shared_state
+
+        shared = shared_state(settings, breakers, circuit_listener, local_breaker, quota)
+        redis, quota, breaker = shared.redis, shared.quota, shared.breaker
+        cache = cache or shared.cache
+        counter = counter or shared.counter
     return Infrastructure(
         settings=settings,
         clock=clock,
@@ -116,20 +102,6 @@ def build_infrastructure(
         counter=counter or MemoryWindowCounter(),
         quota=quota,
         breaker=breaker,
-    )
-
-
-def redis_client(url: str) -> Redis:
-    # Short timeouts: a Redis that stops answering must not hold requests up; the
-    # failover adapters switch to local state within one timeout.
-    return Redis.from_url(
-        url,
-        socket_timeout=0.5,
-        socket_connect_timeout=0.5,
-        # One immediate retry on a fresh connection: after a Redis restart the pooled
-        # connections are dead, and that must not look like an outage.
-        retry=Retry(NoBackoff(), 1),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
 
 

@@ -1,19 +1,12 @@
 """Circuit breakers over the pure state machine in `parley.domain.circuit`.
 
-`MemoryCircuitBreaker` keeps states in a dict; `RedisCircuitBreaker` keeps them in Redis
-hashes, updated with optimistic transactions (WATCH/MULTI), so every replica shares one
-state per model. A replica remembers a closed circuit for `local_seconds`, so the healthy
-path costs no Redis round-trip per request."""
+`MemoryCircuitBreaker` keeps states in a dict; `parley.adapters.redis.breaker` keeps them
+in Redis for every replica to share."""
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import time
-from collections.abc import Callable, Mapping
-
-from redis.asyncio import Redis
-from redis.exceptions import WatchError
+from collections.abc import Callable
 
 from parley.application.ports.circuit import CircuitListener
 from parley.domain.circuit import (
@@ -30,14 +23,14 @@ log = get_logger("parley.circuit")
 Transition = Callable[[BreakerState, float, BreakerSettings], BreakerState]
 
 
-def _allow(
+def allow_transition(
     state: BreakerState, now: float, settings: BreakerSettings
 ) -> tuple[BreakerState, tuple[bool, float]]:
     new, allowed, retry_after = on_allow(state, now, settings)
     return new, (allowed, retry_after)
 
 
-class _Notifier:
+class TransitionNotifier:
     def __init__(self, listener: CircuitListener | None) -> None:
         self._listener = listener
 
@@ -61,14 +54,14 @@ class MemoryCircuitBreaker:
     ) -> None:
         self._settings = settings
         self._states: dict[str, BreakerState] = {}
-        self._notify = _Notifier(listener)
+        self._notify = TransitionNotifier(listener)
         self._clock = clock
 
     async def allow(self, name: str) -> tuple[bool, float]:
         old = self._states.get(name, BreakerState())
         if old.circuit is Circuit.CLOSED:
             return True, 0.0
-        new, result = _allow(old, self._clock(), self._settings)
+        new, result = allow_transition(old, self._clock(), self._settings)
         self._states[name] = new
         await self._notify.changed(name, old.circuit, new.circuit)
         return result
@@ -87,90 +80,3 @@ class MemoryCircuitBreaker:
         new = transition(old, self._clock(), self._settings)
         self._states[name] = new
         await self._notify.changed(name, old.circuit, new.circuit)
-
-
-def _encode(state: BreakerState) -> dict[str, str]:
-    return {f.name: str(getattr(state, f.name)) for f in dataclasses.fields(state)}
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _decode(raw: Mapping[bytes | str, bytes | str]) -> BreakerState:
-    if not raw:
-        return BreakerState()
-    values = {_text(k): _text(v) for k, v in raw.items()}
-    return BreakerState(
-        circuit=Circuit(values.get("circuit", "closed")),
-        consecutive=int(values.get("consecutive", 0)),
-        window_start=float(values.get("window_start", 0)),
-        window_total=int(values.get("window_total", 0)),
-        window_failures=int(values.get("window_failures", 0)),
-        opened_at=float(values.get("opened_at", 0)),
-        probe_until=float(values.get("probe_until", 0)),
-    )
-
-
-class RedisCircuitBreaker:
-    def __init__(
-        self,
-        client: Redis,
-        settings: BreakerSettings,
-        listener: CircuitListener | None = None,
-        *,
-        prefix: str = "parley:circuit:",
-        local_seconds: float = 0.5,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._client = client
-        self._settings = settings
-        self._notify = _Notifier(listener)
-        self._prefix = prefix
-        self._local_seconds = local_seconds
-        self._closed_until: dict[str, float] = {}
-        self._clock = clock
-
-    async def allow(self, name: str) -> tuple[bool, float]:
-        if self._closed_until.get(name, 0.0) > time.monotonic():
-            return True, 0.0
-        old, new, result = await self._update(name, _allow)
-        if new.circuit is Circuit.CLOSED:
-            self._closed_until[name] = time.monotonic() + self._local_seconds
-        await self._notify.changed(name, old.circuit, new.circuit)
-        assert isinstance(result, tuple)
-        return bool(result[0]), float(result[1])
-
-    async def record_success(self, name: str) -> None:
-        old, new, _ = await self._update(name, lambda s, n, c: (on_success(s, n, c), None))
-        await self._notify.changed(name, old.circuit, new.circuit)
-
-    async def record_failure(self, name: str) -> None:
-        self._closed_until.pop(name, None)
-        old, new, _ = await self._update(name, lambda s, n, c: (on_failure(s, n, c), None))
-        await self._notify.changed(name, old.circuit, new.circuit)
-
-    async def state(self, name: str) -> Circuit:
-        return _decode(await self._client.hgetall(self._prefix + name)).circuit
-
-    async def _update(
-        self,
-        name: str,
-        transition: Callable[[BreakerState, float, BreakerSettings], tuple[BreakerState, object]],
-    ) -> tuple[BreakerState, BreakerState, object]:
-        key = self._prefix + name
-        for attempt in range(50):
-            async with self._client.pipeline(transaction=True) as pipe:
-                try:
-                    await pipe.watch(key)
-                    old = _decode(await pipe.hgetall(key))
-                    new, result = transition(old, self._clock(), self._settings)
-                    pipe.multi()  # type: ignore[no-untyped-call]
-                    if new != old:
-                        pipe.hset(key, mapping=dict(_encode(new)))  # type: ignore[arg-type]
-                        pipe.expire(key, 86400)
-                    await pipe.execute()
-                    return old, new, result
-                except WatchError:
-                    await asyncio.sleep(0.001 * attempt)
-        raise RuntimeError("circuit breaker state is too contended")
