@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 MAX_PROBLEMS = 10
 
 
 class JsonSchemaArgumentValidator:
+    # jsonschema (and its referencing stack) is imported on first use: most processes
+    # never validate a tool call, and it weighs several megabytes of resident memory.
+
     def problems(self, schema: Mapping[str, Any], arguments: Any) -> list[str]:
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
         try:
             validator = Draft202012Validator(dict(schema))
             errors = sorted(
@@ -23,6 +26,9 @@ class JsonSchemaArgumentValidator:
         return [_describe(error.absolute_path, error.message) for error in errors][:MAX_PROBLEMS]
 
     def schema_problems(self, schema: Mapping[str, Any]) -> list[str]:
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
         try:
             Draft202012Validator.check_schema(dict(schema))
         except SchemaError as error:
