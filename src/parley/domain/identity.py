@@ -49,9 +49,6 @@ class ApiKey:
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
 
-    def is_usable(self, now: datetime) -> bool:
-        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
-
 
 class CredentialKind(StrEnum):
     SESSION = "session"

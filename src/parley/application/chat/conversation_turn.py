@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import TypeVar
 
 from parley.application.chat.access import ModelAccess
 from parley.application.chat.cancellation import survive_cancellation
@@ -53,7 +52,6 @@ from parley.domain.usage import UsageStatus
 DEFAULT_MODEL = "echo"
 ENDPOINT = "chat.stream"
 TITLE_LENGTH = 80
-T = TypeVar("T")
 
 
 class StreamChat:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from decimal import Decimal
 
 from parley.application.chat.cancellation import survive_cancellation
 from parley.application.chat.routing import OpenedStream
@@ -188,7 +187,3 @@ class MeteredStream:
 
     async def aclose(self) -> None:
         await self._stream.aclose()
-
-
-def cost_of(model: ModelConfig, usage: Usage) -> Decimal:
-    return model.cost(usage.prompt_tokens, usage.completion_tokens)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from parley.application.chat.cancellation import survive_cancellation
 from parley.application.chat.turn_events import ToolResultReady
 from parley.application.conversations.access import ConversationAccess
 from parley.application.ports.clock import Clock
@@ -110,10 +111,10 @@ class ToolLoop:
                 ToolOutcome(call, ToolResult("Not run: the turn was cancelled.", True))
                 for call in calls
             ]
-            await _survive_cancellation(self._store(principal, conversation_id, cancelled))
+            await survive_cancellation(self._store(principal, conversation_id, cancelled))
             raise
         outcomes = [ToolOutcome(call, result) for call, result in zip(calls, results, strict=True)]
-        await _survive_cancellation(self._store(principal, conversation_id, outcomes))
+        await survive_cancellation(self._store(principal, conversation_id, outcomes))
         return [
             ToolResultReady(o.call.id, o.call.name, o.result.content, o.result.is_error)
             for o in outcomes
@@ -162,17 +163,3 @@ class ToolLoop:
                 )
             await uow.conversations.touch(conversation.id, conversation.updated_at)
             await uow.commit()
-
-
-async def _survive_cancellation(work: Awaitable[T]) -> T:
-    """Finish `work` even if the surrounding task is being cancelled (see conversation_turn)."""
-    task = asyncio.ensure_future(work)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        _PENDING.add(task)
-        task.add_done_callback(_PENDING.discard)
-        raise
-
-
-_PENDING: set[asyncio.Future[Any]] = set()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from uuid import UUID
 
 from parley.application.identity.audit_events import audit_event
@@ -126,7 +125,3 @@ class RevokeSession:
             action="auth.session.revoked",
             only=session_id,
         )
-
-
-def is_expired(session: AuthSession, now: datetime) -> bool:
-    return not session.is_active(now)

@@ -29,10 +29,3 @@ class ModelUsageSink(Protocol):
     """Records usage. Must not raise for a recording failure that the caller cannot fix."""
 
     async def record(self, usage: ModelUsage) -> None: ...
-
-
-class NoUsageSink:
-    """The default until a usage recorder is wired: drops the record."""
-
-    async def record(self, usage: ModelUsage) -> None:
-        return None
