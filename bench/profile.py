@@ -164,6 +164,7 @@ def main() -> None:
         n = res["requests"]
         print(
             f"{n / (res['duration_us'] / 1e6):,.0f} req/s, p50 {res['p50_us'] / 1000:.2f} ms, "
+            f"p99 {res['p99_us'] / 1000:.2f} ms, "
             f"CPU {(cpu1 - cpu0) * 1000 / max(n, 1):.3f} ms/req, "
             f"status errors {res['status_errors']}"
         )

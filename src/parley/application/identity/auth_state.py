@@ -16,6 +16,7 @@ from uuid import UUID
 
 from parley.application.ports.cache import Cache
 from parley.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from parley.application.singleflight import SingleFlight
 from parley.domain.identity import ApiKey, AuthSession
 from parley.domain.users import Role, Tier, User, UserStatus
 
@@ -75,6 +76,7 @@ class AuthStateCache:
         self._cache = cache
         self._uow_factory = uow_factory
         self._ttl = ttl_seconds
+        self._loads: SingleFlight[str, dict[str, Any]] = SingleFlight()
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -117,9 +119,14 @@ class AuthStateCache:
         cached too, so unknown credentials cost no database round-trip either."""
         raw = await self._cache.get(key)
         if raw is None:
-            async with self._uow_factory() as uow:
-                raw = await load(uow) or _MISSING
-            await self._cache.add(key, raw, self._ttl)
+
+            async def fill() -> dict[str, Any]:
+                async with self._uow_factory() as uow:
+                    found = await load(uow) or _MISSING
+                await self._cache.add(key, found, self._ttl)
+                return found
+
+            raw = await self._loads.do(key, fill)  # concurrent misses share one load
         return None if raw.get("missing") else raw
 
     # --- writes (call after the change is committed) ---------------------------------------

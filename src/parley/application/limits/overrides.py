@@ -6,6 +6,7 @@ from uuid import UUID
 
 from parley.application.ports.cache import Cache
 from parley.application.ports.unit_of_work import UnitOfWorkFactory
+from parley.application.singleflight import SingleFlight
 from parley.domain.limits import LimitOverride
 
 OVERRIDE_TTL_SECONDS = 5.0
@@ -18,6 +19,7 @@ class CachedLimitOverrides:
     def __init__(self, uow_factory: UnitOfWorkFactory, cache: Cache) -> None:
         self._uow_factory = uow_factory
         self._cache = cache
+        self._loads: SingleFlight[str, dict[str, object]] = SingleFlight()
 
     async def for_user(self, user_id: UUID) -> LimitOverride | None:
         return await self._load("user", user_id)
@@ -29,9 +31,14 @@ class CachedLimitOverrides:
         key = f"limits:{subject_type}:{subject_id}"
         cached = await self._cache.get(key)
         if cached is None:
-            async with self._uow_factory() as uow:
-                cached = await uow.limit_overrides.get(subject_type, subject_id) or {}
-            await self._cache.set(key, cached, OVERRIDE_TTL_SECONDS)
+
+            async def load() -> dict[str, object]:
+                async with self._uow_factory() as uow:
+                    found = await uow.limit_overrides.get(subject_type, subject_id) or {}
+                await self._cache.set(key, found, OVERRIDE_TTL_SECONDS)
+                return found
+
+            cached = await self._loads.do(key, load)
         return LimitOverride.from_mapping(cached) if cached else None
 
     async def forget(self, subject_type: str, subject_id: UUID) -> None:
