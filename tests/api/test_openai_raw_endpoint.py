@@ -18,6 +18,7 @@ from parley.api.openai_format import ChunkWriter
 from parley.api.routers.openai import _stream
 from parley.api.sse import sse_data
 from parley.domain.chat import StreamEvent, TextDelta
+from parley.container import Container
 from tests.support.users import SignedIn, sign_up
 
 PATH = "/v1/chat/completions"
@@ -44,6 +45,23 @@ async def test_success_carries_request_id_model_and_rate_limit_headers(
     assert int(response.headers["x-ratelimit-limit"]) >= 1
     assert "x-ratelimit-remaining" in response.headers
     assert response.json()["object"] == "chat.completion"
+
+
+async def test_an_unexpected_error_is_a_500_with_the_request_id_and_no_internals(
+    client: httpx.AsyncClient, container: Container, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(type(container.services.chat.complete), "__call__", broken)
+    response = await client.post(
+        PATH, json=GOOD, headers={"Authorization": f"Bearer {key}", "X-Request-ID": "boom-1"}
+    )
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "boom-1"
+    assert response.json()["error"]["code"] == "internal-error"  # the OpenAI error shape
+    assert "secret" not in response.text
+    assert "Traceback" not in response.text
 
 
 async def test_x_api_key_header_is_accepted(client: httpx.AsyncClient, key: str) -> None:

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parley import __version__
 from parley.api.errors import install_error_handlers
 from parley.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from parley.api.raw import RawRoute
+from parley.api.raw import HotRoute, RawRoute
 from parley.api.routers import (
     admin_models,
     admin_tools,
@@ -36,7 +37,27 @@ from parley.api.routers import (
 from parley.application.services import Services
 from parley.settings import Settings
 
+#: Paths that enforce their own body limits (streamed uploads).
+EXEMPT = ("/v1/files",)
+
 ServicesLifespan = Callable[[], AbstractAsyncContextManager[Services]]
+
+
+class ParleyApp(FastAPI):
+    """FastAPI, plus a dispatch of the hot paths (exact method and path) ahead of
+    Starlette's middleware stack: they go through Parley's own middleware and their
+    `HotRoute` only (see api/raw.py; measured in bench/)."""
+
+    hot_paths: dict[tuple[str, str], ASGIApp]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            hot = self.hot_paths.get((scope["method"], scope["path"]))
+            if hot is not None:
+                scope["app"] = self
+                await hot(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastAPI:
@@ -46,7 +67,7 @@ def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastA
             app.state.services = services
             yield
 
-    app = FastAPI(
+    app = ParleyApp(
         title="Parley",
         version=__version__,
         summary="A self-hosted, multi-user LLM chat gateway",
@@ -74,16 +95,23 @@ def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastA
         admin_tools,
         incidents,
     )
-    # The hot path first: a bare ASGI endpoint, matched before any FastAPI route.
-    app.router.routes.insert(
-        0, RawRoute(openai.PATH, openai.ChatCompletionsEndpoint(), methods=["POST"])
-    )
+    # The hot path: a bare ASGI endpoint, dispatched ahead of the framework's stack; in the
+    # router too (first), for a request the exact dispatch does not match.
+    completions = openai.ChatCompletionsEndpoint()
+    app.router.routes.insert(0, RawRoute(openai.PATH, completions, methods=["POST"]))
+    app.hot_paths = {("POST", openai.PATH): _hot(HotRoute(openai.PATH, completions), settings)}
     for module in routers:
         app.include_router(module.router)
     app.add_middleware(
-        BodySizeLimitMiddleware,
-        max_bytes=settings.max_request_body_bytes,
-        exempt_prefixes=("/v1/files",),
+        BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes, exempt_prefixes=EXEMPT
     )
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+def _hot(route: ASGIApp, settings: Settings) -> ASGIApp:
+    """A hot route behind the same middleware as every other route."""
+    limited = BodySizeLimitMiddleware(
+        route, max_bytes=settings.max_request_body_bytes, exempt_prefixes=EXEMPT
+    )
+    return RequestIdMiddleware(limited)

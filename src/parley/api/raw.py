@@ -1,10 +1,13 @@
 """Bare ASGI endpoints for the hot path, and the few helpers they share.
 
-A `RawRoute` sits in the app's router like any route — behind the same middleware (request
-id, access log, metrics, body-size limit) and the same 500 handler — but its endpoint is an
-ASGI callable: no per-request `Request`/`Response` objects, dependency solving or worker
-threads. Only routes whose cost is measured (bench/) are written this way; their handlers
-stay thin adapters: parse, call one use case, render with the shared renderers.
+A hot route's endpoint is an ASGI callable: no per-request `Request`/`Response` objects,
+dependency solving or worker threads. `ParleyApp` (api/app.py) dispatches to it before
+Starlette's middleware stack, through Parley's own middleware (request id, access log,
+metrics, body-size limit) and `HotRoute`'s 500 guard — the checks every other route gets,
+without the framework layers it does not use. The same endpoint is also in the router as a
+`RawRoute`, for requests the dispatch does not match exactly. Only routes whose cost is
+measured (bench/) are written this way; their handlers stay thin adapters: parse, call one
+use case, render with the shared renderers.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from starlette.routing import Match, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from parley.api.errors import unexpected_error_response
 
 
 class RawRoute(Route):
@@ -27,6 +32,34 @@ class RawRoute(Route):
         if match is not Match.NONE:
             child_scope["route"] = self
         return match, child_scope
+
+
+class HotRoute:
+    """One hot path: names itself in the scope (`scope["route"]`, for the metrics' path
+    template) and answers an unexpected exception with the same problem 500 as the app's
+    handler (logged with the request id), or, once the response has started, re-raises it so
+    that the server aborts the connection."""
+
+    def __init__(self, path: str, endpoint: ASGIApp) -> None:
+        self.path = path
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = self
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.endpoint(scope, receive, tracking_send)
+        except Exception as error:
+            if started:
+                raise
+            await unexpected_error_response(error, self.path)(scope, receive, send)
 
 
 class ClientLeft(Exception):
