@@ -17,8 +17,8 @@ import pytest
 from parley.api.openai_format import ChunkWriter
 from parley.api.routers.openai import _stream
 from parley.api.sse import sse_data
-from parley.domain.chat import StreamEvent, TextDelta
 from parley.container import Container
+from parley.domain.chat import StreamEvent, TextDelta
 from tests.support.users import SignedIn, sign_up
 
 PATH = "/v1/chat/completions"

@@ -152,9 +152,11 @@ async def test_a_long_conversation_is_summarised_by_map_reduce_in_a_job(
     assert all(prompt_tokens(body) <= budget for body in requests)
     maps, merges = requests[:-1], requests[-1:]
     assert len(maps) >= 3, "the transcript should need several chunks"
-    # Every message went to exactly one chunk, whole, in order across the chunks.
+    # Every message went to exactly one chunk, whole; each chunk is a run of consecutive
+    # messages (the map calls run concurrently, so they may arrive in any order).
     for text in texts:
         assert sum(text in prompt_text(body) for body in maps) == 1
+    maps.sort(key=lambda body: min(i for i, t in enumerate(texts) if t in prompt_text(body)))
     owners = [next(i for i, b in enumerate(maps) if t in prompt_text(b)) for t in texts]
     assert owners == sorted(owners)
     # The last call merges one partial summary per chunk, and no message text.

@@ -1,6 +1,6 @@
 """Model provider adapters: OpenAI-compatible, Anthropic, the echo demo model, the registry.
 
-Each HTTP adapter owns one pooled aiohttp session: call `start()` in the app's lifespan
+Each HTTP adapter owns one pool of upstream connections (`adapters/llm/wire.py`): call `start()` in the app's lifespan
 and `aclose()` on shutdown (or let `HttpProviderRegistry.start()` / `aclose()` do it).
 """
 

@@ -1,4 +1,4 @@
-"""`AnthropicProvider`: Anthropic's native Messages API over aiohttp."""
+"""`AnthropicProvider`: Anthropic's native Messages API over HTTP."""
 
 from __future__ import annotations
 

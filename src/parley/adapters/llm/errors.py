@@ -2,7 +2,7 @@
 
 Details are short and safe to show a caller: an HTTP status and, at most, the upstream's
 machine-readable error code. Never the API key, the URL (it may carry credentials) or the
-raw upstream body. Exceptions are raised `from None` for the same reason: aiohttp's
+raw upstream body. Exceptions are raised `from None` for the same reason: HTTP clients'
 exception texts include request URLs, and tracebacks end up in logs.
 """
 

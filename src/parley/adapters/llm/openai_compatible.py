@@ -1,4 +1,4 @@
-"""`OpenAICompatibleProvider`: the Chat Completions API over aiohttp.
+"""`OpenAICompatibleProvider`: the Chat Completions API over HTTP.
 
 Covers OpenAI itself and the servers that speak its dialect: vLLM, Ollama's `/v1`,
 llama.cpp's server, LM Studio, LiteLLM, OpenRouter and the like.
