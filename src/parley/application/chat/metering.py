@@ -18,6 +18,7 @@ from parley.application.tokens import estimate_tokens
 from parley.domain.chat import StreamEvent, TextDelta, ToolCallEvent, Usage, UsageEvent
 from parley.domain.errors import ParleyError
 from parley.domain.identity import Principal
+from parley.domain.ids import uuid7
 from parley.domain.models import ModelConfig
 from parley.domain.usage import UsageRecord, UsageStatus
 
@@ -109,7 +110,7 @@ class ChatMeter:
         ttft = meter.first_token_at - meter.started if meter.first_token_at else None
         self._sink.record(
             UsageRecord(
-                id=uuid.uuid4(),
+                id=uuid7(),
                 at=self._clock.now(),
                 user_id=meter.principal.user_id,
                 endpoint=meter.endpoint,

@@ -4,9 +4,9 @@ the real usage at the end (also when the stream fails or the client leaves)."""
 from __future__ import annotations
 
 import calendar
+import functools
 import math
 import time
-import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -14,6 +14,7 @@ from parley.application.ports.limits import LimitOverrides, QuotaStore
 from parley.application.ports.metrics import ChatMetrics
 from parley.domain.errors import RateLimited
 from parley.domain.identity import Principal
+from parley.domain.ids import uuid7
 from parley.domain.limits import LimitPolicy
 from parley.domain.models import ModelConfig
 from parley.domain.users import Tier
@@ -47,11 +48,18 @@ class Admission:
 def _windows(now: float) -> tuple[int, int, str, float, float, float]:
     """Window ids (minute, day, calendar month, all UTC) and the seconds until each ends."""
     minute, day = int(now // MINUTE), int(now // DAY)
-    today = time.gmtime(now)
-    year, month = today.tm_year, today.tm_mon
-    next_month = calendar.timegm((year + month // 12, month % 12 + 1, 1, 0, 0, 0))
+    month, next_month = _month_of(day)
     to_minute, to_day = (minute + 1) * MINUTE - now, (day + 1) * DAY - now
-    return minute, day, f"{year}{month:02d}", to_minute, to_day, next_month - now
+    return minute, day, month, to_minute, to_day, next_month - now
+
+
+@functools.lru_cache(maxsize=4)
+def _month_of(day: int) -> tuple[str, int]:
+    """The UTC calendar month of a day number ("YYYYMM") and the Unix time it ends at
+    (computed once a day, not once a request)."""
+    today = time.gmtime(day * DAY)
+    year, month = today.tm_year, today.tm_mon
+    return f"{year}{month:02d}", calendar.timegm((year + month // 12, month % 12 + 1, 1, 0, 0, 0))
 
 
 class ChatAdmission:
@@ -135,7 +143,7 @@ class ChatAdmission:
             if not held.allowed:
                 self._refuse("requests_per_minute", to_minute, admission.headers)
         if streaming and policy.concurrent_streams is not None:
-            slot = (f"streams:{subject.key}", uuid.uuid4().hex)
+            slot = (f"streams:{subject.key}", uuid7().hex)
             if not await self._store.acquire_slot(*slot, policy.concurrent_streams, self._lease):
                 self._refuse("concurrent_streams", 1.0, admission.headers)
             admission.slots.append(slot)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 
 from parley.application.ports.clock import Clock
 from parley.application.ports.logger import Logger
 from parley.application.ports.usage import UsageSink, UsageStore
 from parley.application.ports.usage_sink import ModelUsage
+from parley.domain.ids import uuid7
 from parley.domain.usage import UsageRecord, UsageStatus
 
 
@@ -87,7 +87,7 @@ class ModelUsageRecords:
     async def record(self, usage: ModelUsage) -> None:
         self._sink.record(
             UsageRecord(
-                id=uuid.uuid4(),
+                id=uuid7(),
                 at=self._clock.now(),
                 user_id=usage.user_id,
                 endpoint=usage.purpose,
