@@ -20,11 +20,14 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
-    """SQLite: WAL, foreign keys, a busy timeout, and `BEGIN IMMEDIATE` so that concurrent
-    writers queue on the lock instead of failing when a read transaction turns into a write.
+    """SQLite: one pooled connection, WAL, foreign keys, a busy timeout (for other processes),
+    and `BEGIN IMMEDIATE` so that a read transaction never fails turning into a write.
     PostgreSQL: a pre-pinged pool sized for one replica."""
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # One connection: SQLite runs one write transaction at a time anyway, and writers
+        # that wait on its lock poll with sleeps of up to 100 ms (multi-second p99s under
+        # load, bench/NOTES.md); waiting in the pool's queue instead is first-come first-served.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
