@@ -48,6 +48,12 @@ class UpstreamCall:
         self._first_read = False
         loop = asyncio.get_running_loop()
         remaining = self._deadline - loop.time()
+        if remaining > 0 and self.response.ready():
+            # Nothing to wait for, so no timer to arm (most reads under load).
+            try:
+                return await self.response.read_some()
+            except UpstreamError:
+                raise ProviderStreamBroken("The model provider's connection broke off.") from None
         try:
             async with asyncio.timeout(max(0.0, min(limit, remaining))):
                 return await self.response.read_some()

@@ -129,6 +129,13 @@ class Response:
             else None
         )
 
+    def ready(self) -> bool:
+        """`read_some()` would return at once (body bytes buffered, the end, or an error;
+        never said of a compressed body, whose bytes may decompress to nothing yet)."""
+        if self._decoder is not None:
+            return False
+        return bool(self._chunks) or self._conn.message_complete or self._error is not None
+
     def at_eof(self) -> bool:
         """The whole body arrived and was read."""
         return self._conn.message_complete and not self._chunks
