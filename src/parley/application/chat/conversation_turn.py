@@ -8,7 +8,7 @@ open while the model talks."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 
 from parley.application.chat.access import ModelAccess
@@ -47,6 +47,7 @@ from parley.domain.chat import (
 from parley.domain.conversations import Conversation, Message, MessageRole, MessageStatus
 from parley.domain.errors import FieldError, ParleyError, ValidationFailed
 from parley.domain.identity import Principal
+from parley.domain.summaries import Summary
 from parley.domain.usage import UsageStatus
 
 DEFAULT_MODEL = "echo"
@@ -137,9 +138,7 @@ class StreamChat:
     ) -> Message:
         async with self._uow_factory() as uow:
             await FileAccess.require_owned(uow, conversation.user_id, data.file_ids)
-            if created:
-                await uow.conversations.add(conversation)
-            else:  # re-read under this transaction: it may have been deleted meanwhile
+            if not created:  # re-read under this transaction: it may have been deleted meanwhile
                 conversation = await ConversationAccess.owned(
                     uow, conversation.user_id, conversation.id
                 )
@@ -152,8 +151,11 @@ class StreamChat:
                 created_at=conversation.touch(self._clock.now()),
                 file_ids=data.file_ids,
             )
+            if created:  # inserted already touched: no UPDATE right after the INSERT
+                await uow.conversations.add(conversation)
             await uow.messages.add(message)
-            await uow.conversations.touch(conversation.id, conversation.updated_at)
+            if not created:
+                await uow.conversations.touch(conversation.id, conversation.updated_at)
             await uow.commit()
         return message
 
@@ -182,7 +184,7 @@ class StreamChat:
         reply = Reply()
         totals.status = UsageStatus.CANCELLED
         try:
-            request = await self._request_for(turn)
+            request = await self._request_for(turn, first_of_new=turn.created and step == 1)
             stream = await self._router.open_stream(turn.model, request, turn.principal.tier)
         except ParleyError as error:
             totals.status = UsageStatus.ERROR if step == 1 else UsageStatus.INCOMPLETE
@@ -258,14 +260,22 @@ class StreamChat:
         async for event in self._step(turn, step + 1, totals):
             yield event
 
-    async def _request_for(self, turn: ChatTurn) -> ChatRequest:
+    async def _request_for(self, turn: ChatTurn, *, first_of_new: bool) -> ChatRequest:
+        """The model request: the conversation's history as it fits the window. The first
+        call of a conversation this turn created needs no read: its history is the message
+        just stored."""
         model = turn.model
         budget = model.context_window - output_reserve(
             model.context_window, turn.options.max_tokens
         )
-        async with self._uow_factory() as uow:
-            recent = await uow.messages.recent(turn.conversation.id, HISTORY_READ_LIMIT)
-            summary = await uow.summaries.latest(turn.conversation.id)
+        recent: Sequence[Message]
+        summary: Summary | None
+        if first_of_new:
+            recent, summary = [turn.user_message], None
+        else:
+            async with self._uow_factory() as uow:
+                recent = await uow.messages.recent(turn.conversation.id, HISTORY_READ_LIMIT)
+                summary = await uow.summaries.latest(turn.conversation.id)
         render = None
         if self._attachments is not None:
             attached = await self._attachments(turn.principal.user_id, recent, model)
