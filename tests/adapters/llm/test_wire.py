@@ -141,6 +141,15 @@ async def test_keep_alive_connections_are_reused_and_closed_ones_are_not(
     assert server.connections == 2
 
 
+async def test_a_connection_that_answered_twice_is_not_reused(client: PooledHttpClient) -> None:
+    ok = response(RAW, f"Content-Length: {len(RAW)}")
+    stray = response(b'{"stray": true}', "Content-Length: 15")
+    async with CannedServer(ok + stray, ok) as server:
+        assert await post_json(client, server.url) == ANSWER
+        assert await post_json(client, server.url) == ANSWER  # not the stray answer
+    assert server.connections == 2
+
+
 async def test_a_truncated_body_is_a_broken_stream(client: PooledHttpClient) -> None:
     async with CannedServer(response(RAW[:5], "Content-Length: 500"), close_after=True) as server:
         with pytest.raises(ProviderStreamBroken):

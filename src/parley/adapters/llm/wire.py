@@ -208,6 +208,7 @@ class _Connection(asyncio.Protocol):
         self.message_complete = False
         self.reusable = False
         self.closed = False
+        self.in_use = False
         self.idle_since = 0.0
         self._reading_paused = False
         self._until_close = False
@@ -216,6 +217,7 @@ class _Connection(asyncio.Protocol):
 
     def send(self, head: bytes, body: bytes) -> asyncio.Future[Response]:
         assert self.transport is not None
+        self.in_use = True
         self.response = None
         self.message_complete = False
         self.reusable = False
@@ -245,6 +247,9 @@ class _Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
+        if not self.in_use:  # bytes on an idle connection: not a state to reuse it in
+            self.close()
+            return
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError:
@@ -283,6 +288,9 @@ class _Connection(asyncio.Protocol):
         status = self._parser.get_status_code()
         if 100 <= status < 200:
             return  # an interim response (100 Continue): the real one follows
+        if self.message_complete:  # a second answer to one request: never reuse this
+            self.reusable = False
+            raise ConnectionBroken("the upstream answered twice")
         self._until_close = "content-length" not in headers and "chunked" not in headers.get(
             "transfer-encoding", ""
         )
@@ -330,6 +338,7 @@ class _OriginPool:
         if conn.closed or len(self.idle) >= _MAX_IDLE_PER_ORIGIN or self._client.closed:
             conn.close()
             return
+        conn.in_use = False
         conn.idle_since = time.monotonic()
         self.idle.append(conn)
 
