@@ -127,3 +127,43 @@ async def test_retention_deletes_old_raw_rows_in_batches_and_keeps_rollups(
         assert rows[0].requests == 10 and rows[0].cost == Decimal("0.01")
     finally:
         await engine.dispose()
+
+
+async def test_concurrent_successes_on_a_closed_redis_circuit_cost_no_transaction_each(
+    redis_url: str,
+) -> None:
+    client = Redis.from_url(redis_url)
+    name = f"m-{uuid4().hex}"
+    replica = RedisCircuitBreaker(client, SETTINGS, local_seconds=5)
+    try:
+        assert (await replica.allow(name))[0]
+        # One WATCH/MULTI per success made these contend (retries, then "too contended").
+        await asyncio.gather(*(replica.record_success(name) for _ in range(300)))
+        assert await client.hget(f"parley:circuit:{name}", "window_total") is None
+        await replica.record_failure(name)  # the next transaction carries them
+        stored = await client.hgetall(f"parley:circuit:{name}")
+        assert int(stored[b"window_total"]) == 301
+        assert int(stored[b"consecutive"]) == 1
+    finally:
+        await client.aclose()
+
+
+async def test_successes_counted_while_closed_do_not_close_a_circuit_opened_meanwhile(
+    redis_url: str,
+) -> None:
+    clients = [Redis.from_url(redis_url), Redis.from_url(redis_url)]
+    name = f"m-{uuid4().hex}"
+    caching = RedisCircuitBreaker(clients[0], SETTINGS, local_seconds=5)
+    direct = RedisCircuitBreaker(clients[1], SETTINGS, local_seconds=0)
+    try:
+        assert (await caching.allow(name))[0]
+        for _ in range(3):
+            await caching.record_success(name)  # counted locally
+        for _ in range(3):
+            await direct.record_failure(name)  # opens it
+        assert await direct.state(name) is Circuit.OPEN
+        await caching.record_failure(name)  # applies the three successes, too late to count
+        assert await caching.state(name) is Circuit.OPEN
+    finally:
+        for client in clients:
+            await client.aclose()

@@ -66,6 +66,18 @@ def on_success(state: BreakerState, now: float, settings: BreakerSettings) -> Br
     return replace(state, consecutive=0, window_total=state.window_total + 1)
 
 
+def on_successes_seen_closed(
+    state: BreakerState, now: float, settings: BreakerSettings, count: int
+) -> BreakerState:
+    """`count` successes a replica counted on its own while it saw the circuit closed, applied
+    late: they count in a closed circuit's window, and are dropped if it has opened since
+    (they came before that, so they say nothing about the upstream now)."""
+    if count <= 0 or state.circuit is not Circuit.CLOSED:
+        return state
+    state = _rolled(state, now, settings)
+    return replace(state, consecutive=0, window_total=state.window_total + count)
+
+
 def on_failure(state: BreakerState, now: float, settings: BreakerSettings) -> BreakerState:
     state = _rolled(state, now, settings)
     state = replace(

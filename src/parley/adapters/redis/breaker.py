@@ -1,7 +1,11 @@
 """The circuit breaker shared by every replica: states in Redis hashes, updated with
 optimistic transactions (WATCH/MULTI) over the same pure state machine as the in-process
 breaker. A replica remembers a closed circuit for `local_seconds`, so the healthy path
-costs no Redis round-trip per request."""
+costs no Redis round-trip per request: its successes on a circuit it saw closed are
+counted locally and applied in its next transaction on that circuit (the `allow()` that
+refreshes the local copy, at most `local_seconds` later, or a failure). One transaction per
+success made every request contend for the same key under load (WATCH retries, then a
+false "Redis unreachable"; bench/NOTES.md)."""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from parley.domain.circuit import (
     Circuit,
     on_failure,
     on_success,
+    on_successes_seen_closed,
 )
 
 
@@ -64,12 +69,13 @@ class RedisCircuitBreaker:
         self._prefix = prefix
         self._local_seconds = local_seconds
         self._closed_until: dict[str, float] = {}
+        self._unsent_successes: dict[str, int] = {}
         self._clock = clock
 
     async def allow(self, name: str) -> tuple[bool, float]:
         if self._closed_until.get(name, 0.0) > time.monotonic():
             return True, 0.0
-        old, new, result = await self._update(name, allow_transition)
+        old, new, result = await self._update_with_successes(name, allow_transition)
         if new.circuit is Circuit.CLOSED:
             self._closed_until[name] = time.monotonic() + self._local_seconds
         await self._notify.changed(name, old.circuit, new.circuit)
@@ -77,13 +83,40 @@ class RedisCircuitBreaker:
         return bool(result[0]), float(result[1])
 
     async def record_success(self, name: str) -> None:
-        old, new, _ = await self._update(name, lambda s, n, c: (on_success(s, n, c), None))
+        if self._closed_until.get(name, 0.0) > time.monotonic():
+            self._unsent_successes[name] = self._unsent_successes.get(name, 0) + 1
+            return
+        old, new, _ = await self._update_with_successes(
+            name, lambda s, n, c: (on_success(s, n, c), None)
+        )
         await self._notify.changed(name, old.circuit, new.circuit)
 
     async def record_failure(self, name: str) -> None:
         self._closed_until.pop(name, None)
-        old, new, _ = await self._update(name, lambda s, n, c: (on_failure(s, n, c), None))
+        old, new, _ = await self._update_with_successes(
+            name, lambda s, n, c: (on_failure(s, n, c), None)
+        )
         await self._notify.changed(name, old.circuit, new.circuit)
+
+    async def _update_with_successes(
+        self,
+        name: str,
+        transition: Callable[[BreakerState, float, BreakerSettings], tuple[BreakerState, object]],
+    ) -> tuple[BreakerState, BreakerState, object]:
+        """`transition`, after the successes counted locally since the last transaction."""
+        count = self._unsent_successes.pop(name, 0)
+
+        def with_successes(
+            state: BreakerState, now: float, settings: BreakerSettings
+        ) -> tuple[BreakerState, object]:
+            return transition(on_successes_seen_closed(state, now, settings, count), now, settings)
+
+        try:
+            old, new, result = await self._update(name, with_successes)
+        except BaseException:
+            self._unsent_successes[name] = self._unsent_successes.get(name, 0) + count
+            raise
+        return old, new, result
 
     async def state(self, name: str) -> Circuit:
         return _decode(await self._client.hgetall(self._prefix + name)).circuit

@@ -6,6 +6,7 @@ again, so a revocation made during an outage still reaches every replica afterwa
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -42,15 +43,23 @@ class FailoverCache:
         self._local = MemoryCache()
         self._local_ttl = local_ttl_seconds
         self._unsent: dict[str, tuple[Any, float] | None] = {}
+        self._replaying = asyncio.Lock()
 
     async def _replay(self) -> None:
-        while self._unsent:
-            key, write = next(iter(self._unsent.items()))
-            if write is None:
-                await self._primary.delete(key)
-            else:
-                await self._primary.set(key, write[0], write[1])
-            del self._unsent[key]
+        """Send the writes Redis missed, oldest first; concurrent callers wait for the one
+        replay in progress (then they read what it wrote)."""
+        if not self._unsent:
+            return
+        async with self._replaying:
+            while self._unsent:
+                key = next(iter(self._unsent))
+                write = self._unsent[key]
+                if write is None:
+                    await self._primary.delete(key)
+                else:
+                    await self._primary.set(key, write[0], write[1])
+                if self._unsent.get(key) is write:  # not replaced by a newer write meanwhile
+                    del self._unsent[key]
 
     async def get(self, key: str) -> Any | None:
         if not self._outage.active:
