@@ -167,3 +167,20 @@ async def test_successes_counted_while_closed_do_not_close_a_circuit_opened_mean
     finally:
         for client in clients:
             await client.aclose()
+
+
+async def test_a_burst_of_failures_on_one_replica_is_counted_without_contention(
+    redis_url: str,
+) -> None:
+    client = Redis.from_url(redis_url, max_connections=1000)
+    name = f"m-{uuid4().hex}"
+    many = BreakerSettings(consecutive_failures=10_000, min_requests=10_000)
+    replica = RedisCircuitBreaker(client, many, local_seconds=0.5)
+    try:
+        # An upstream failing under load: every request in flight reports at once. Their
+        # transactions on one key used to retry against each other (then give up).
+        await asyncio.gather(*(replica.record_failure(name) for _ in range(300)))
+        stored = await client.hgetall(f"parley:circuit:{name}")
+        assert int(stored[b"window_failures"]) == 300
+    finally:
+        await client.aclose()

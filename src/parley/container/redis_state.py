@@ -47,6 +47,9 @@ def redis_client(url: str) -> Redis:
         # connections are dead, and that must not look like an outage.
         retry=Retry(NoBackoff(), 1),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        # redis-py 8's pool refuses (MaxConnectionsError) past 100 connections in use, which
+        # the failover would take for an outage: streams and bursts need more.
+        max_connections=1000,
     )
 
 

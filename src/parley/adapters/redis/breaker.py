@@ -3,7 +3,8 @@ optimistic transactions (WATCH/MULTI) over the same pure state machine as the in
 breaker. A replica remembers a closed circuit for `local_seconds`, so the healthy path
 costs no Redis round-trip per request: its successes on a circuit it saw closed are
 counted locally and applied in its next transaction on that circuit (the `allow()` that
-refreshes the local copy, at most `local_seconds` later, or a failure). One transaction per
+refreshes the local copy, or a failure), and a replica runs one transaction per circuit at
+a time. One transaction per
 success made every request contend for the same key under load (WATCH retries, then a
 false "Redis unreachable"; bench/NOTES.md)."""
 
@@ -19,6 +20,7 @@ from redis.exceptions import WatchError
 
 from parley.adapters.resilience.breakers import TransitionNotifier, allow_transition
 from parley.application.ports.circuit import CircuitListener
+from parley.application.singleflight import SingleFlight
 from parley.domain.circuit import (
     BreakerSettings,
     BreakerState,
@@ -70,20 +72,42 @@ class RedisCircuitBreaker:
         self._local_seconds = local_seconds
         self._closed_until: dict[str, float] = {}
         self._unsent_successes: dict[str, int] = {}
+        self._seen_closed: set[str] = set()  # closed in this replica's last transaction
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._refreshes: SingleFlight[str, tuple[Circuit, tuple[bool, float]]] = SingleFlight()
         self._clock = clock
 
     async def allow(self, name: str) -> tuple[bool, float]:
         if self._closed_until.get(name, 0.0) > time.monotonic():
             return True, 0.0
+        # When the local copy runs out under load, every request in flight would run its own
+        # transaction on the same key (they contend: WATCH retries, seconds of waiting). One
+        # of them reads the circuit; the others take its answer if the circuit is closed. A
+        # circuit that is not closed admits one probe at a time: they ask for themselves.
+        asked = False
+
+        async def refresh() -> tuple[Circuit, tuple[bool, float]]:
+            nonlocal asked
+            asked = True
+            return await self._allow_in_redis(name)
+
+        circuit, result = await self._refreshes.do(name, refresh)
+        if asked:
+            return result
+        if circuit is Circuit.CLOSED:
+            return True, 0.0
+        return (await self._allow_in_redis(name))[1]
+
+    async def _allow_in_redis(self, name: str) -> tuple[Circuit, tuple[bool, float]]:
         old, new, result = await self._update_with_successes(name, allow_transition)
         if new.circuit is Circuit.CLOSED:
             self._closed_until[name] = time.monotonic() + self._local_seconds
         await self._notify.changed(name, old.circuit, new.circuit)
         assert isinstance(result, tuple)
-        return bool(result[0]), float(result[1])
+        return new.circuit, (bool(result[0]), float(result[1]))
 
     async def record_success(self, name: str) -> None:
-        if self._closed_until.get(name, 0.0) > time.monotonic():
+        if name in self._seen_closed:
             self._unsent_successes[name] = self._unsent_successes.get(name, 0) + 1
             return
         old, new, _ = await self._update_with_successes(
@@ -127,6 +151,22 @@ class RedisCircuitBreaker:
         transition: Callable[[BreakerState, float, BreakerSettings], tuple[BreakerState, object]],
     ) -> tuple[BreakerState, BreakerState, object]:
         key = self._prefix + name
+        lock = self._locks.get(name)
+        if lock is None:
+            lock = self._locks[name] = asyncio.Lock()
+        async with lock:  # one transaction per circuit at a time here: contention only
+            old, new, result = await self._transact(key, transition)  # between replicas
+        if new.circuit is Circuit.CLOSED:
+            self._seen_closed.add(name)
+        else:
+            self._seen_closed.discard(name)
+        return old, new, result
+
+    async def _transact(
+        self,
+        key: str,
+        transition: Callable[[BreakerState, float, BreakerSettings], tuple[BreakerState, object]],
+    ) -> tuple[BreakerState, BreakerState, object]:
         for attempt in range(50):
             async with self._client.pipeline(transaction=True) as pipe:
                 try:
