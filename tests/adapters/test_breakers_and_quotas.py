@@ -15,6 +15,7 @@ from parley.adapters.redis.quota import RedisQuotaStore
 from parley.adapters.resilience.breakers import MemoryCircuitBreaker
 from parley.adapters.sql.engine import create_engine, create_session_factory
 from parley.adapters.sql.repositories.usage import SqlUsageStore
+from parley.application.ports.limits import Claim, QuotaStore, Reservation, Settlement
 from parley.application.usage.reports import PruneUsage
 from parley.domain.circuit import BreakerSettings, Circuit
 from parley.domain.usage import UsageRecord, UsageStatus
@@ -69,20 +70,38 @@ async def test_memory_breaker_opens_on_a_failure_ratio() -> None:
     assert await breaker.state("m") is Circuit.OPEN
 
 
-async def check_quota_store(store: MemoryQuotaStore | RedisQuotaStore) -> None:
-    assert (await store.reserve("t", 60, 100, 60)).allowed
-    refused = await store.reserve("t", 60, 100, 60)
-    assert not refused.allowed and refused.used == 60
-    await store.adjust("t", -50, 60)  # settled: only 10 were really used
-    assert (await store.reserve("t", 60, 100, 60)).used == 70
-    assert await store.acquire_slot("s", "a", 2, 60)
-    assert await store.acquire_slot("s", "b", 2, 60)
-    assert not await store.acquire_slot("s", "c", 2, 60)
-    await store.release_slot("s", "a")
-    assert await store.acquire_slot("s", "c", 2, 60)
-    assert await store.acquire_slot("lease", "x", 1, 0.1)
+async def check_quota_store(store: QuotaStore) -> None:
+    tokens = [Claim("t", 60, 100, 60)]
+    assert (await store.reserve(tokens)) == Reservation(None, (60,))
+    assert (await store.reserve(tokens)) == Reservation(0, (60,))  # would be 120 > 100
+    await store.settle(Settlement(adjustments=(("t", -50, 60),)))  # only 10 were used
+    assert (await store.reserve(tokens)).used == (70,)
+
+    def slot(name: str, limit: int = 2, lease: float = 60) -> Claim:
+        return Claim("s", 1, limit, lease, slot_id=name)
+
+    assert (await store.reserve([slot("a")])).refused is None
+    assert (await store.reserve([slot("b")])) == Reservation(None, (2,))
+    assert (await store.reserve([slot("c")])).refused == 0
+    await store.settle(Settlement(slots=(("s", "a"),)))
+    assert (await store.reserve([slot("c")])).refused is None
+    lease = Claim("lease", 1, 1, 0.1, slot_id="x")
+    assert (await store.reserve([lease])).refused is None
     await asyncio.sleep(0.15)
-    assert await store.acquire_slot("lease", "y", 1, 60)  # a dead holder's lease ran out
+    assert (await store.reserve([Claim("lease", 1, 1, 60, slot_id="y")])).refused is None
+
+    # All or nothing: the last claim does not fit, so the others are not taken either, but
+    # for a sticky one (a request counts toward requests/minute even when it is refused).
+    claims = [
+        Claim("rpm", 1, 10, 60, sticky=True),
+        Claim("tpm", 5, 10, 60),
+        Claim("slots", 1, 5, 60, slot_id="z"),
+        Claim("budget", 500, 100, 60),
+    ]
+    assert (await store.reserve(claims)) == Reservation(3, (0, 0, 0, 0))
+    after = await store.reserve([Claim("rpm", 1, 10, 60), Claim("tpm", 5, 10, 60)])
+    assert after == Reservation(None, (2, 5))  # rpm: the refused request and this one
+    assert (await store.reserve([Claim("slots", 1, 1, 60, slot_id="w")])).refused is None
 
 
 async def test_memory_quota_store() -> None:

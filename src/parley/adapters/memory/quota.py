@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
-from parley.application.ports.limits import Reservation
+from parley.application.ports.limits import Claim, Reservation, Settlement
 
 
 class MemoryQuotaStore:
@@ -12,45 +13,70 @@ class MemoryQuotaStore:
         self._counters: dict[str, tuple[float, int]] = {}
         self._slots: dict[str, dict[str, float]] = {}
 
-    def _value(self, key: str) -> int:
+    async def reserve(self, claims: Sequence[Claim]) -> Reservation:
+        now = time.monotonic()
+        used: list[int] = []
+        for index, claim in enumerate(claims):
+            if claim.slot_id is not None:
+                held = self._live_slots(claim.key, now)
+                used.append(len(held))
+                if len(held) + 1 > claim.limit:
+                    self._take_sticky(claims[:index], now)
+                    return Reservation(index, tuple(used))
+            else:
+                current = self._value(claim.key, now)
+                used.append(current)
+                if current + claim.amount > claim.limit:
+                    self._take_sticky(claims[:index], now)
+                    return Reservation(index, tuple(used))
+        for index, claim in enumerate(claims):
+            if claim.slot_id is not None:
+                self._slots.setdefault(claim.key, {})[claim.slot_id] = now + claim.ttl_seconds
+                used[index] += 1
+            else:
+                used[index] += claim.amount
+                self._set(claim.key, used[index], claim.ttl_seconds, now)
+        return Reservation(None, tuple(used))
+
+    def _take_sticky(self, claims: Sequence[Claim], now: float) -> None:
+        for claim in claims:
+            if claim.sticky and claim.slot_id is None:
+                self._set(
+                    claim.key, self._value(claim.key, now) + claim.amount, claim.ttl_seconds, now
+                )
+
+    async def settle(self, settlement: Settlement) -> None:
+        now = time.monotonic()
+        for key, delta, ttl in settlement.adjustments:
+            if delta:
+                self._set(key, self._value(key, now) + delta, ttl, now)
+        for key, slot_id in settlement.slots:
+            slots = self._slots.get(key)
+            if slots is not None:
+                slots.pop(slot_id, None)
+                if not slots:
+                    del self._slots[key]
+
+    def _value(self, key: str, now: float) -> int:
         entry = self._counters.get(key)
         if entry is None:
             return 0
-        if entry[0] <= time.monotonic():
+        if entry[0] <= now:
             del self._counters[key]
             return 0
         return entry[1]
 
-    async def reserve(self, key: str, amount: int, limit: int, ttl_seconds: float) -> Reservation:
-        current = self._value(key)
-        if current + amount > limit:
-            return Reservation(False, current)
-        self._set(key, current + amount, ttl_seconds)
-        return Reservation(True, current + amount)
-
-    async def adjust(self, key: str, delta: int, ttl_seconds: float) -> None:
-        self._set(key, self._value(key) + delta, ttl_seconds)
-
-    def _set(self, key: str, value: int, ttl_seconds: float) -> None:
+    def _set(self, key: str, value: int, ttl_seconds: float, now: float) -> None:
         if len(self._counters) > 100_000:
-            now = time.monotonic()
             self._counters = {k: v for k, v in self._counters.items() if v[0] > now}
-        expires = self._counters.get(key, (time.monotonic() + ttl_seconds, 0))[0]
+        expires = self._counters.get(key, (now + ttl_seconds, 0))[0]
         self._counters[key] = (expires, value)
 
-    async def acquire_slot(self, key: str, slot_id: str, limit: int, lease_seconds: float) -> bool:
-        now = time.monotonic()
-        slots = {s: until for s, until in self._slots.get(key, {}).items() if until > now}
-        if len(slots) >= limit:
-            self._slots[key] = slots
-            return False
-        slots[slot_id] = now + lease_seconds
-        self._slots[key] = slots
-        return True
-
-    async def release_slot(self, key: str, slot_id: str) -> None:
+    def _live_slots(self, key: str, now: float) -> dict[str, float]:
         slots = self._slots.get(key)
-        if slots is not None:
-            slots.pop(slot_id, None)
-            if not slots:
-                del self._slots[key]
+        if slots is None:
+            return {}
+        live = {s: until for s, until in slots.items() if until > now}
+        if len(live) != len(slots):
+            self._slots[key] = live
+        return live

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from parley.application.ports.limits import LimitOverrides, QuotaStore
+from parley.application.ports.limits import Claim, LimitOverrides, QuotaStore, Settlement
 from parley.application.ports.metrics import ChatMetrics
 from parley.domain.errors import RateLimited
 from parley.domain.identity import Principal
@@ -43,6 +43,15 @@ class Admission:
     budget_keys: list[tuple[str, float]] = field(default_factory=list)
     slots: list[tuple[str, str]] = field(default_factory=list)
     settled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Limit:
+    """Why a claim exists: the limit it enforces (for the refusal) and when it resets."""
+
+    name: str
+    retry_after: float
+    kind: str  # "requests", "slot", "tokens" or "budget"
 
 
 def _windows(now: float) -> tuple[int, int, str, float, float, float]:
@@ -103,91 +112,77 @@ class ChatAdmission:
         *,
         streaming: bool,
     ) -> Admission:
+        """Reserve everything the request may use, in one atomic step of the store: every
+        limit of every subject, or nothing (a refused request takes nothing)."""
         subjects = await self.subjects(principal)
         max_output = _max_output(subjects, model, max_tokens)
         expected_output = max_output or min(1024, max(model.context_window // 4, 1))
         tokens = prompt_tokens + expected_output
         micros = int(model.cost(prompt_tokens, expected_output) * MICROS)
         admission = Admission(max_output, {}, tokens, micros)
-        windows = _windows(time.time())
-        try:
-            for subject in subjects:
-                await self._admit_subject(
-                    subject, admission, windows, streaming=streaming, first=subject is subjects[0]
-                )
-        except RateLimited:
-            await self._give_back(admission, tokens, micros)
-            raise
+        claims: list[Claim] = []
+        limits: list[_Limit] = []
+        minute, day, month, to_minute, to_day, to_month = _windows(time.time())
+        for subject in subjects:
+            policy = subject.policy
+            if policy.requests_per_minute is not None:
+                key = f"rpm:{subject.key}:{minute}"
+                claims.append(Claim(key, 1, policy.requests_per_minute, MINUTE * 2, sticky=True))
+                limits.append(_Limit("requests_per_minute", to_minute, "requests"))
+            if streaming and policy.concurrent_streams is not None:
+                key = f"streams:{subject.key}"
+                slot = uuid7().hex
+                claims.append(Claim(key, 1, policy.concurrent_streams, self._lease, slot))
+                limits.append(_Limit("concurrent_streams", 1.0, "slot"))
+            for limit_value, key, ttl, wait in (
+                (policy.tokens_per_minute, f"tpm:{subject.key}:{minute}", MINUTE * 2, to_minute),
+                (policy.tokens_per_day, f"tpd:{subject.key}:{day}", DAY * 2, to_day),
+            ):
+                if limit_value is not None:
+                    claims.append(Claim(key, tokens, limit_value, ttl))
+                    limits.append(_Limit("tokens", wait, "tokens"))
+            if policy.monthly_budget is not None and micros > 0:
+                budget = int(policy.monthly_budget * MICROS)
+                claims.append(Claim(f"budget:{subject.key}:{month}", micros, budget, DAY * 40))
+                limits.append(_Limit("monthly_budget", to_month, "budget"))
+        held = await self._store.reserve(claims)
+        first = subjects[0].policy.requests_per_minute
+        if first is not None:  # the caller's own requests/minute: claim 0
+            admission.headers = {
+                "X-RateLimit-Limit": str(first),
+                "X-RateLimit-Remaining": str(max(first - held.used[0], 0)),
+                "X-RateLimit-Reset": str(math.ceil(to_minute)),
+            }
+        if held.refused is not None:
+            refused = limits[held.refused]
+            self._refuse(refused.name, refused.retry_after, admission.headers)
+        for claim, limit in zip(claims, limits, strict=True):
+            if limit.kind == "tokens":
+                admission.token_keys.append((claim.key, claim.ttl_seconds))
+            elif limit.kind == "budget":
+                admission.budget_keys.append((claim.key, claim.ttl_seconds))
+            elif limit.kind == "slot":
+                assert claim.slot_id is not None
+                admission.slots.append((claim.key, claim.slot_id))
         return admission
 
-    async def _admit_subject(
-        self,
-        subject: Subject,
-        admission: Admission,
-        windows: tuple[int, int, str, float, float, float],
-        *,
-        streaming: bool,
-        first: bool,
-    ) -> None:
-        policy = subject.policy
-        minute, day, month, to_minute, to_day, to_month = windows
-        if policy.requests_per_minute is not None:
-            limit = policy.requests_per_minute
-            held = await self._store.reserve(f"rpm:{subject.key}:{minute}", 1, limit, MINUTE * 2)
-            if first:
-                admission.headers = {
-                    "X-RateLimit-Limit": str(limit),
-                    "X-RateLimit-Remaining": str(max(limit - held.used, 0)),
-                    "X-RateLimit-Reset": str(math.ceil(to_minute)),
-                }
-            if not held.allowed:
-                self._refuse("requests_per_minute", to_minute, admission.headers)
-        if streaming and policy.concurrent_streams is not None:
-            slot = (f"streams:{subject.key}", uuid7().hex)
-            if not await self._store.acquire_slot(*slot, policy.concurrent_streams, self._lease):
-                self._refuse("concurrent_streams", 1.0, admission.headers)
-            admission.slots.append(slot)
-        for limit_value, key, ttl, wait in (
-            (policy.tokens_per_minute, f"tpm:{subject.key}:{minute}", MINUTE * 2, to_minute),
-            (policy.tokens_per_day, f"tpd:{subject.key}:{day}", DAY * 2, to_day),
-        ):
-            if limit_value is not None:
-                held = await self._store.reserve(key, admission.reserved_tokens, limit_value, ttl)
-                if not held.allowed:
-                    self._refuse("tokens", wait, admission.headers)
-                admission.token_keys.append((key, ttl))
-        if policy.monthly_budget is not None and admission.reserved_micros > 0:
-            key, ttl = f"budget:{subject.key}:{month}", DAY * 40
-            budget = int(policy.monthly_budget * MICROS)
-            if not (await self._store.reserve(key, admission.reserved_micros, budget, ttl)).allowed:
-                self._refuse("monthly_budget", to_month, admission.headers)
-            admission.budget_keys.append((key, ttl))
-
     async def settle(self, admission: Admission, used_tokens: int, cost: Decimal) -> None:
-        """Replace the reservation with what was really used, and free the stream slot.
-        Safe to call more than once (only the first call counts)."""
+        """Replace the reservation with what was really used, and free the stream slot, in
+        one step of the store. Safe to call more than once (only the first call counts)."""
         if admission.settled:
             return
         admission.settled = True
         token_delta = used_tokens - admission.reserved_tokens
         micros_delta = int(cost * MICROS) - admission.reserved_micros
-        for key, ttl in admission.token_keys:
-            if token_delta:
-                await self._store.adjust(key, token_delta, ttl)
-        for key, ttl in admission.budget_keys:
-            if micros_delta:
-                await self._store.adjust(key, micros_delta, ttl)
-        for key, slot_id in admission.slots:
-            await self._store.release_slot(key, slot_id)
-
-    async def _give_back(self, admission: Admission, tokens: int, micros: int) -> None:
-        for key, ttl in admission.token_keys:
-            await self._store.adjust(key, -tokens, ttl)
-        for key, ttl in admission.budget_keys:
-            await self._store.adjust(key, -micros, ttl)
-        for key, slot_id in admission.slots:
-            await self._store.release_slot(key, slot_id)
-        admission.settled = True
+        await self._store.settle(
+            Settlement(
+                adjustments=(
+                    *((key, token_delta, ttl) for key, ttl in admission.token_keys),
+                    *((key, micros_delta, ttl) for key, ttl in admission.budget_keys),
+                ),
+                slots=tuple(admission.slots),
+            )
+        )
 
     def _refuse(self, limit: str, retry_after: float, headers: dict[str, str]) -> None:
         self._metrics.limited(limit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -10,29 +11,52 @@ from parley.domain.limits import LimitOverride
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """One thing a request takes: `amount` more on a counter that must stay within `limit`
+    (kept `ttl_seconds`), or, with `slot_id`, one of `limit` concurrent slots held for at most
+    `ttl_seconds` (a slot that is never released frees itself: a dead replica leaks none).
+    A `sticky` counter claim that fits is taken even when a later claim refuses the request
+    (requests count toward requests/minute whether they are admitted or not)."""
+
+    key: str
+    amount: int
+    limit: int
+    ttl_seconds: float
+    slot_id: str | None = None
+    sticky: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Reservation:
-    allowed: bool
-    used: int
+    """`refused`: the index of the first claim that did not fit (nothing was taken but the
+    sticky claims before it), or None (everything was). `used`: each claim's counter after the reservation (before it, when
+    refused); a slot claim's entry is its slots in use."""
+
+    refused: int | None
+    used: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """What a finished request gives back: counter corrections (key, delta, ttl) and the
+    slots it held (key, slot id)."""
+
+    adjustments: tuple[tuple[str, int, float], ...] = ()
+    slots: tuple[tuple[str, str], ...] = ()
 
 
 class QuotaStore(Protocol):
     """Counters whose keys name their window (the caller puts the minute, day or month in
-    the key); `ttl_seconds` only bounds how long a counter is kept."""
+    the key), and concurrency slots. Each call is one atomic step (one round-trip in Redis):
+    a request is admitted with one `reserve` and settled with one `settle`."""
 
-    async def reserve(self, key: str, amount: int, limit: int, ttl_seconds: float) -> Reservation:
-        """Add `amount` to the counter only if the result stays within `limit`."""
+    async def reserve(self, claims: Sequence[Claim]) -> Reservation:
+        """Take every claim, or, if one does not fit, only the sticky ones before it."""
         ...
 
-    async def adjust(self, key: str, delta: int, ttl_seconds: float) -> None:
-        """Add `delta` (may be negative) to the counter, unconditionally."""
+    async def settle(self, settlement: Settlement) -> None:
+        """Apply the corrections (deltas may be negative) and release the slots."""
         ...
-
-    async def acquire_slot(self, key: str, slot_id: str, limit: int, lease_seconds: float) -> bool:
-        """Take one of `limit` concurrent slots; a slot not released within its lease frees
-        itself (a replica that died does not leak slots)."""
-        ...
-
-    async def release_slot(self, key: str, slot_id: str) -> None: ...
 
 
 class LimitOverrides(Protocol):
