@@ -68,11 +68,24 @@ def main() -> None:
         "--py-spy", default=shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     )
     ap.add_argument("--no-profile", action="store_true", help="only the wrk numbers")
+    ap.add_argument(
+        "--parley-env", action="append", default=[], metavar="KEY=VALUE", help="repeatable"
+    )
+    ap.add_argument(
+        "--serve",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="start the mock and Parley as for a run, print the URL and key, keep them up",
+    )
     a = ap.parse_args()
     work = BENCH / ".work" / "profile"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    cfg = ParleyConfig(exe=a.parley_exe.resolve())
+    cfg = ParleyConfig(
+        exe=a.parley_exe.resolve(),
+        extra_env=dict(item.split("=", 1) for item in a.parley_env),
+    )
     mock = Proc(
         "mock",
         [sys.executable, str(BENCH / "mock_upstream.py"), "--port", str(MOCK_PORT)],
@@ -107,6 +120,11 @@ def main() -> None:
         harness.parley = cfg
         if err := run.Harness.parley_account(harness, target):
             raise SystemExit(err)
+        if a.serve:
+            print(json.dumps({"base": target.base, "auth": target.auth, "pid": parley.pid}))
+            sys.stdout.flush()
+            time.sleep(a.serve)
+            return
         if a.turns:
             url = f"{target.base}/v2/chat/stream"
             body: dict[str, object] = {"message": PROMPT, "model": GATEWAY_MODELS["fast"]}
