@@ -182,6 +182,16 @@ async def test_a_large_body_read_slowly_arrives_intact(client: PooledHttpClient)
     assert b"".join(parts) == big
 
 
+async def test_an_oversized_answer_is_refused_not_buffered(
+    client: PooledHttpClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("parley.adapters.llm.http.MAX_ANSWER_BYTES", 1000)
+    big = json.dumps({"text": "x" * 5000}).encode()
+    async with CannedServer(response(big, f"Content-Length: {len(big)}")) as server:
+        with pytest.raises(ProviderStreamBroken, match="too large"):
+            await post_json(client, server.url)
+
+
 def test_the_provider_works_on_uvloop() -> None:
     async def scenario() -> None:
         async with ScriptedUpstream() as upstream:

@@ -30,6 +30,8 @@ from parley.domain.models import Timeouts
 
 KEEPALIVE_SECONDS = 30.0
 _ERROR_BODY_LIMIT = 64 * 1024
+#: A whole (non-streamed) answer larger than this is refused rather than held in memory.
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
 
 
 class UpstreamCall:
@@ -78,7 +80,11 @@ class UpstreamCall:
     async def read_json(self) -> Any:
         """Read the whole body (within the deadlines) and parse it as JSON."""
         parts: list[bytes] = []
+        size = 0
         while chunk := await self.read_chunk():
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise ProviderStreamBroken("The model provider's answer is too large.")
             parts.append(chunk)
         try:
             return json.loads(b"".join(parts))
