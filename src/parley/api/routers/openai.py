@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
 from fastapi import APIRouter
 from pydantic import ValidationError
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from parley.api.deps import credential_of
 from parley.api.errors import (
@@ -135,8 +134,9 @@ def _text(value: bytes | None) -> str | None:
 
 
 async def _stream(stream: MeteredStream, include_usage: bool, receive: Receive, send: Send) -> None:
-    """Send the SSE stream; stop it (closing the upstream call, accounting the partial
-    answer) when the client disconnects."""
+    """Send the SSE stream, one send per chunk as it arrives; stop it (closing the upstream
+    call, accounting the partial answer) when the client disconnects. A provider failure
+    mid-stream ends it with an OpenAI error event."""
     await send(
         {
             "type": "http.response.start",
@@ -160,9 +160,32 @@ async def _stream(stream: MeteredStream, include_usage: bool, receive: Receive, 
             task.cancel()
 
     watcher = asyncio.create_task(watch_disconnect())
+    writer = ChunkWriter(stream.model.name)
     try:
-        async for chunk in _chunks(stream, include_usage):
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send(_body(sse_data(writer.chunk({"role": "assistant", "content": ""}))))
+        usage: Usage | None = None
+        tool_index = 0
+        try:
+            async for event in stream:
+                if isinstance(event, TextDelta):
+                    await send(_body(writer.text_event(event.text)))
+                elif isinstance(event, ToolCallEvent):
+                    call = tool_call_json(event.call, tool_index)
+                    await send(_body(sse_data(writer.chunk({"tool_calls": [call]}))))
+                    tool_index += 1
+                elif isinstance(event, UsageEvent):
+                    usage = event.usage
+                elif isinstance(event, FinishEvent):
+                    await send(_body(sse_data(writer.chunk({}, event.reason))))
+        except ParleyError as error:
+            status, slug = classify(error)
+            await send(_body(sse_data(openai_error(status, error.detail, slug))))
+        else:
+            if include_usage and usage is not None:
+                await send(_body(sse_data(writer.usage_chunk(usage))))
+            await send(_body(SSE_DONE))
+        finally:
+            await stream.aclose()
         state["finished"] = True
         await send({"type": "http.response.body", "body": b"", "more_body": False})
     except asyncio.CancelledError:
@@ -174,30 +197,5 @@ async def _stream(stream: MeteredStream, include_usage: bool, receive: Receive, 
         watcher.cancel()
 
 
-async def _chunks(stream: MeteredStream, include_usage: bool) -> AsyncIterator[bytes]:
-    writer = ChunkWriter(stream.model.name)
-    usage: Usage | None = None
-    tool_index = 0
-    yield sse_data(writer.chunk({"role": "assistant", "content": ""}))
-    try:
-        async for event in stream:
-            if isinstance(event, TextDelta):
-                yield writer.text_event(event.text)
-            elif isinstance(event, ToolCallEvent):
-                yield sse_data(
-                    writer.chunk({"tool_calls": [tool_call_json(event.call, tool_index)]})
-                )
-                tool_index += 1
-            elif isinstance(event, UsageEvent):
-                usage = event.usage
-            elif isinstance(event, FinishEvent):
-                yield sse_data(writer.chunk({}, event.reason))
-    except ParleyError as error:
-        status, slug = classify(error)
-        yield sse_data(openai_error(status, error.detail, slug))
-        return
-    finally:
-        await stream.aclose()
-    if include_usage and usage is not None:
-        yield sse_data(writer.usage_chunk(usage))
-    yield SSE_DONE
+def _body(chunk: bytes) -> Message:
+    return {"type": "http.response.body", "body": chunk, "more_body": True}
