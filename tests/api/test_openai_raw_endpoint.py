@@ -186,3 +186,25 @@ async def test_a_client_that_leaves_stops_the_stream_and_closes_the_upstream() -
     assert sent[0]["type"] == "http.response.start"
     assert all(m.get("more_body", True) for m in sent[1:])  # never a clean end
     assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+
+async def test_a_client_that_leaves_while_a_chunk_is_being_sent_closes_the_upstream_at_once() -> (
+    None
+):
+    stream = _EndlessStream()
+    sent: list[dict[str, Any]] = []
+    gone = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if len(sent) == 3:
+            gone.set()
+            await asyncio.Event().wait()  # the client stopped reading: this send never ends
+
+    async with asyncio.timeout(5):
+        await _stream(stream, False, receive, send)  # type: ignore[arg-type]
+        assert stream.closed  # by the time it returns, not later by a finaliser
