@@ -1,7 +1,8 @@
 """`POST /v1/chat/completions`: OpenAI Chat Completions, streamed and not.
 
 The hot path of the gateway, so it is a bare ASGI endpoint (`ChatCompletionsEndpoint`,
-mounted by api/app.py as a `RawRoute` ahead of the FastAPI routes) rather than a FastAPI
+dispatched by `ParleyApp` in api/app.py ahead of Starlette's middleware stack, through
+Parley's own middleware; also a `RawRoute` first in the router) rather than a FastAPI
 handler: the framework's per-request work (dependency solving, a worker thread for sync
 dependencies, Request/Response objects, an anyio task group per stream) cost more CPU than
 the whole use case (see bench/RESULTS.md). It does exactly what the FastAPI route did, in
