@@ -113,7 +113,8 @@ class ChatAdmission:
         streaming: bool,
     ) -> Admission:
         """Reserve everything the request may use, in one atomic step of the store: every
-        limit of every subject, or nothing (a refused request takes nothing)."""
+        limit of every subject, or, when one does not fit, nothing but the request's count
+        toward requests/minute (a refused request still counts there)."""
         subjects = await self.subjects(principal)
         max_output = _max_output(subjects, model, max_tokens)
         expected_output = max_output or min(1024, max(model.context_window // 4, 1))
