@@ -54,6 +54,7 @@ PORTS = {
     "litellm": 18100,
     "parley-sqlite": 18200,
     "parley-pg": 18201,
+    "parley-redis": 18202,
 }
 
 # Mock behaviour per "profile", reached through the base_url path (see mock_upstream.py).
@@ -67,13 +68,13 @@ UPSTREAM_KEY = "sk-bench-upstream"
 LITELLM_MASTER_KEY = "sk-bench-master"
 PROMPT = "Say hello in one short sentence."
 
-ALL_TARGETS = ["mock", "nginx", "litellm", "parley-sqlite", "parley-pg"]
+ALL_TARGETS = ["mock", "nginx", "litellm", "parley-sqlite", "parley-pg", "parley-redis"]
 ALL_SCENARIOS = ["mockcap", "chat", "stream", "turns", "hold"]
 SCENARIO_TARGETS = {
     "chat": ALL_TARGETS,
     "stream": ALL_TARGETS,
-    "turns": ["parley-sqlite", "parley-pg"],
-    "hold": ["nginx", "litellm", "parley-sqlite", "parley-pg"],
+    "turns": ["parley-sqlite", "parley-pg", "parley-redis"],
+    "hold": ["nginx", "litellm", "parley-sqlite", "parley-pg", "parley-redis"],
 }
 
 
@@ -113,6 +114,8 @@ class ParleyConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
     pg_admin_dsn: str = "postgresql://postgres@127.0.0.1:5432/test"
     pg_database: str = "parley_bench"
+    # parley-redis: PostgreSQL plus Redis (shared cache, limits and breakers: scale-out mode)
+    redis_url: str = "redis://127.0.0.1:6379/14"
 
     def serve_cmd(self, port: int) -> list[str]:
         return [str(self.exe), "serve", "--host", HOST, "--port", str(port)]
@@ -137,6 +140,7 @@ class ParleyConfig:
         return "\n".join(lines) + "\n"
 
     def env(self, backend: str, data_dir: Path, models_file: Path) -> dict[str, str]:
+        redis = {"PARLEY_REDIS_URL": self.redis_url} if backend == "redis" else {}
         return {
             **os.environ,
             **PARLEY_BASE_ENV,
@@ -144,6 +148,7 @@ class ParleyConfig:
             "PARLEY_DATABASE_URL": self.database_url(backend, data_dir),
             "PARLEY_MODELS_FILE": str(models_file),
             "BENCH_UPSTREAM_KEY": UPSTREAM_KEY,
+            **redis,
             **self.extra_env,
         }
 
@@ -411,10 +416,19 @@ class Harness:
             data.mkdir(exist_ok=True)
             models = data / "models.yaml"
             models.write_text(cfg.models_yaml(mock_port))
-            if backend == "pg":
+            if backend in ("pg", "redis"):
                 err = self.fresh_pg_database()
                 if err:
                     return err
+            if backend == "redis":
+                r = subprocess.run(
+                    ["redis-cli", "-u", cfg.redis_url, "FLUSHDB"],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                if r.returncode != 0:
+                    return f"Redis not usable: {(r.stderr or r.stdout).strip()[-300:]}"
             env = cfg.env(backend, data, models)
             for pre in cfg.pre_commands:
                 r = subprocess.run(
@@ -1019,7 +1033,7 @@ def render(res: dict[str, Any]) -> str:
 
 BASELINE_JSON = BENCH / "results-baseline.json"
 NOTES_MD = BENCH / "NOTES.md"
-PARLEYS = ("parley-sqlite", "parley-pg")
+PARLEYS = ("parley-sqlite", "parley-pg", "parley-redis")
 
 
 def _num(x: Any) -> float:
