@@ -162,6 +162,13 @@ async def test_a_non_http_answer_is_unavailable(client: PooledHttpClient) -> Non
             await post_json(client, server.url)
 
 
+async def test_an_endless_response_head_is_refused(client: PooledHttpClient) -> None:
+    headers = [f"X-Filler-{i}: {'y' * 1000}" for i in range(100)]  # ~100 KB of head
+    async with CannedServer(response(RAW, *headers, f"Content-Length: {len(RAW)}")) as server:
+        with pytest.raises(ProviderUnavailable):
+            await post_json(client, server.url)
+
+
 async def test_header_injection_is_refused_before_anything_is_sent(
     client: PooledHttpClient,
 ) -> None:

@@ -41,6 +41,8 @@ import httptools
 #: Buffered, unread body bytes above which the socket stops being read.
 _HIGH_WATER = 256 * 1024
 _MAX_IDLE_PER_ORIGIN = 1024
+#: The response head may not grow past this (aiohttp's limit is 8 KiB per line).
+_MAX_HEAD_BYTES = 64 * 1024
 _DNS_TTL = 300.0
 _FORBIDDEN = frozenset("\r\n\0")
 
@@ -203,6 +205,7 @@ class _Connection(asyncio.Protocol):
         self._parser = httptools.HttpResponseParser(self)
         self._header_names: list[bytes] = []
         self._header_values: list[bytes] = []
+        self._head_bytes = 0
         self._head: asyncio.Future[Response] | None = None
         self.response: Response | None = None
         self.message_complete = False
@@ -274,6 +277,9 @@ class _Connection(asyncio.Protocol):
     # --- httptools callbacks ---------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_bytes += len(name) + len(value)
+        if self._head_bytes > _MAX_HEAD_BYTES:
+            raise ConnectionBroken("the upstream sent too large a response head")
         self._header_names.append(name)
         self._header_values.append(value)
 
@@ -285,6 +291,7 @@ class _Connection(asyncio.Protocol):
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
         self._header_names.clear()
         self._header_values.clear()
+        self._head_bytes = 0
         status = self._parser.get_status_code()
         if 100 <= status < 200:
             return  # an interim response (100 Continue): the real one follows
