@@ -105,7 +105,7 @@ class PooledHttpClient:
 
     async def aclose(self) -> None:
         """Close every pooled connection. Idempotent."""
-        self._client.aclose()
+        self._client.close()
 
     @asynccontextmanager
     async def post(

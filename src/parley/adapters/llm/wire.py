@@ -391,14 +391,14 @@ class _OriginPool:
                     except OSError as error:
                         last = error
                 raise last or OSError("no address")
-        except TimeoutError:
+        except TimeoutError:  # an OSError too: the caller's deadline, not a connect failure
             raise
         except (OSError, ssl.SSLError) as error:
             raise ConnectFailed(f"could not connect ({type(error).__name__})") from None
 
 
 class UpstreamClient:
-    """Keep-alive pools to upstream origins. `start()` / `aclose()` by the owner."""
+    """Keep-alive pools to upstream origins. `start()` / `close()` by the owner."""
 
     def __init__(self, *, user_agent: str = "parley", keepalive: float = 30.0) -> None:
         self.keepalive = keepalive
@@ -415,7 +415,7 @@ class UpstreamClient:
         self.closed = False
         self._schedule_sweep()
 
-    def aclose(self) -> None:
+    def close(self) -> None:
         self.closed = True
         if self._sweeper is not None:
             self._sweeper.cancel()
@@ -454,7 +454,7 @@ class UpstreamClient:
         """Send the request and wait for the response head. The caller must `finish()` the
         connection. Raises `UpstreamError`, `ValueError` (bad header) or `TimeoutError`."""
         if self.closed:
-            raise RuntimeError("UpstreamClient.start() was not called (or aclose() was)")
+            raise RuntimeError("UpstreamClient.start() was not called (or close() was)")
         head = self._head(target, headers, len(body))
         pool = self._pools.get(target.origin)
         if pool is None:
