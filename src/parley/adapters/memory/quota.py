@@ -18,23 +18,17 @@ class MemoryQuotaStore:
         used: list[int] = []
         for index, claim in enumerate(claims):
             if claim.slot_id is not None:
-                held = self._live_slots(claim.key, now)
-                used.append(len(held))
-                if len(held) + 1 > claim.limit:
-                    self._take_sticky(claims[:index], now)
-                    return Reservation(index, tuple(used))
+                used.append(len(self._live_slots(claim.key, now)))
             else:
-                current = self._value(claim.key, now)
-                used.append(current)
-                if current + claim.amount > claim.limit:
-                    self._take_sticky(claims[:index], now)
-                    return Reservation(index, tuple(used))
+                used.append(self._value(claim.key, now))
+            if used[index] + claim.amount > claim.limit:
+                self._take_sticky(claims[:index], now)
+                return Reservation(index, tuple(used))
         for index, claim in enumerate(claims):
+            used[index] += claim.amount
             if claim.slot_id is not None:
                 self._slots.setdefault(claim.key, {})[claim.slot_id] = now + claim.ttl_seconds
-                used[index] += 1
             else:
-                used[index] += claim.amount
                 self._set(claim.key, used[index], claim.ttl_seconds, now)
         return Reservation(None, tuple(used))
 

@@ -4,9 +4,8 @@ breaker. A replica remembers a closed circuit for `local_seconds`, so the health
 costs no Redis round-trip per request: its successes on a circuit it saw closed are
 counted locally and applied in its next transaction on that circuit (the `allow()` that
 refreshes the local copy, or a failure), and a replica runs one transaction per circuit at
-a time. One transaction per
-success made every request contend for the same key under load (WATCH retries, then a
-false "Redis unreachable"; bench/NOTES.md)."""
+a time. One transaction per success made every request contend for the same key under load
+(WATCH retries, then a false "Redis unreachable"; bench/NOTES.md)."""
 
 from __future__ import annotations
 

@@ -51,7 +51,6 @@ class _Limit:
 
     name: str
     retry_after: float
-    kind: str  # "requests", "slot", "tokens" or "budget"
 
 
 def _windows(now: float) -> tuple[int, int, str, float, float, float]:
@@ -129,23 +128,26 @@ class ChatAdmission:
             if policy.requests_per_minute is not None:
                 key = f"rpm:{subject.key}:{minute}"
                 claims.append(Claim(key, 1, policy.requests_per_minute, MINUTE * 2, sticky=True))
-                limits.append(_Limit("requests_per_minute", to_minute, "requests"))
+                limits.append(_Limit("requests_per_minute", to_minute))
             if streaming and policy.concurrent_streams is not None:
                 key = f"streams:{subject.key}"
                 slot = uuid7().hex
                 claims.append(Claim(key, 1, policy.concurrent_streams, self._lease, slot))
-                limits.append(_Limit("concurrent_streams", 1.0, "slot"))
+                limits.append(_Limit("concurrent_streams", 1.0))
+                admission.slots.append((key, slot))
             for limit_value, key, ttl, wait in (
                 (policy.tokens_per_minute, f"tpm:{subject.key}:{minute}", MINUTE * 2, to_minute),
                 (policy.tokens_per_day, f"tpd:{subject.key}:{day}", DAY * 2, to_day),
             ):
                 if limit_value is not None:
                     claims.append(Claim(key, tokens, limit_value, ttl))
-                    limits.append(_Limit("tokens", wait, "tokens"))
+                    limits.append(_Limit("tokens", wait))
+                    admission.token_keys.append((key, ttl))
             if policy.monthly_budget is not None and micros > 0:
-                budget = int(policy.monthly_budget * MICROS)
-                claims.append(Claim(f"budget:{subject.key}:{month}", micros, budget, DAY * 40))
-                limits.append(_Limit("monthly_budget", to_month, "budget"))
+                key, budget = f"budget:{subject.key}:{month}", int(policy.monthly_budget * MICROS)
+                claims.append(Claim(key, micros, budget, DAY * 40))
+                limits.append(_Limit("monthly_budget", to_month))
+                admission.budget_keys.append((key, DAY * 40))
         held = await self._store.reserve(claims)
         first = subjects[0].policy.requests_per_minute
         if first is not None:  # the caller's own requests/minute: claim 0
@@ -154,17 +156,9 @@ class ChatAdmission:
                 "X-RateLimit-Remaining": str(max(first - held.used[0], 0)),
                 "X-RateLimit-Reset": str(math.ceil(to_minute)),
             }
-        if held.refused is not None:
+        if held.refused is not None:  # nothing to give back: the admission is dropped
             refused = limits[held.refused]
             self._refuse(refused.name, refused.retry_after, admission.headers)
-        for claim, limit in zip(claims, limits, strict=True):
-            if limit.kind == "tokens":
-                admission.token_keys.append((claim.key, claim.ttl_seconds))
-            elif limit.kind == "budget":
-                admission.budget_keys.append((claim.key, claim.ttl_seconds))
-            elif limit.kind == "slot":
-                assert claim.slot_id is not None
-                admission.slots.append((claim.key, claim.slot_id))
         return admission
 
     async def settle(self, admission: Admission, used_tokens: int, cost: Decimal) -> None:
