@@ -15,6 +15,7 @@ from parley.adapters.security.passwords import Argon2PasswordHasher
 from parley.api.app import create_app
 from parley.container import Container, build_container
 from parley.settings import Settings
+from tests.support.server import served_over_http
 from tests.support.services import (
     REDIS_URL,
     copy_sqlite,
@@ -97,9 +98,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @contextlib.asynccontextmanager
 async def serve_app(
-    settings: Settings, **overrides: Any
+    settings: Settings, *, over_http: bool = False, **overrides: Any
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Container]]:
-    """The real app and container, talked to in-process over ASGI."""
+    """The real app and container, talked to in-process over ASGI — or, `over_http`, over
+    loopback TCP through `parley serve`'s HTTP protocol (uvicorn in this event loop)."""
     overrides.setdefault("hasher", Argon2PasswordHasher(time_cost=1, memory_cost_kib=1024))
     container = build_container(settings, **overrides)
     await container.startup()
@@ -110,6 +112,13 @@ async def serve_app(
 
     app = create_app(lifespan, settings)
     try:
+        if over_http:
+            async with (
+                served_over_http(app) as transport,
+                httpx.AsyncClient(transport=transport, base_url="http://parley.test") as client,
+            ):
+                yield client, container
+            return
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4321))
             async with httpx.AsyncClient(

@@ -52,6 +52,7 @@ def serve(
     import uvicorn
 
     from parley.adapters.security.instance_secret import InsecureSecret, load_or_create_secret
+    from parley.api.server import ParleyHttpProtocol
 
     settings = Settings()
     workers = workers or settings.workers
@@ -78,7 +79,7 @@ def serve(
         port=port or settings.port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        http=ParleyHttpProtocol,
         access_log=False,
         proxy_headers=settings.trust_proxy_headers,
         server_header=False,

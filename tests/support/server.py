@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import uvicorn
+
+from parley.api.server import ParleyHttpProtocol
 
 
 def free_port() -> int:
@@ -73,3 +80,59 @@ class ServerProcess:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+class LoopbackTransport(httpx.AsyncBaseTransport):
+    """Sends every request to 127.0.0.1:`port` whatever its URL's host (which stays in the
+    Host header), so clients and SDKs built for an in-process base URL work unchanged."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self.port)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class _InProcessServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the test process keeps its own signal handlers
+
+
+@contextlib.asynccontextmanager
+async def served_over_http(app: Any, **config: Any) -> AsyncIterator[LoopbackTransport]:
+    """`app` served by uvicorn with `parley serve`'s protocol on a loopback port, in this
+    event loop (its lifespan included); yields a transport to it."""
+    server = _InProcessServer(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            http=ParleyHttpProtocol,
+            lifespan="on",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=3,  # a failed test may leave a request half-sent
+            **config,
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("uvicorn stopped before it started")
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    transport = LoopbackTransport(port)
+    try:
+        yield transport
+    finally:
+        await transport.aclose()
+        server.should_exit = True
+        await task

@@ -46,9 +46,12 @@ ServicesLifespan = Callable[[], AbstractAsyncContextManager[Services]]
 class ParleyApp(FastAPI):
     """FastAPI, plus a dispatch of the hot paths (exact method and path) ahead of
     Starlette's middleware stack: they go through Parley's own middleware and their
-    `HotRoute` only (see api/raw.py; measured in bench/)."""
+    `HotRoute` only (see api/raw.py; measured in bench/). `parley serve`'s HTTP protocol
+    (api/server.py) serves `hot_routes` without the ASGI cycle at all."""
 
+    hot_routes: dict[tuple[str, str], HotRoute]
     hot_paths: dict[tuple[str, str], ASGIApp]
+    max_body_bytes: int
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -99,7 +102,9 @@ def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastA
     # router too (first), for a request the exact dispatch does not match.
     completions = openai.ChatCompletionsEndpoint()
     app.router.routes.insert(0, RawRoute(openai.PATH, completions, methods=["POST"]))
-    app.hot_paths = {("POST", openai.PATH): _hot(HotRoute(openai.PATH, completions), settings)}
+    app.hot_routes = {("POST", openai.PATH): HotRoute(openai.PATH, completions)}
+    app.hot_paths = {key: _hot(route, settings) for key, route in app.hot_routes.items()}
+    app.max_body_bytes = settings.max_request_body_bytes
     for module in routers:
         app.include_router(module.router)
     app.add_middleware(

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import structlog
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parley.api.problems import problem_body, problem_response
@@ -30,11 +31,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = next((v for k, v in scope["headers"] if k == REQUEST_ID_HEADER), None)
-        request_id = (
-            incoming
-            if incoming and _VALID_REQUEST_ID.match(incoming)
-            else secrets.token_hex(16).encode()  # uuid4().hex's format, a third of its cost
-        )
+        request_id = request_id_for(incoming)
         scope.setdefault("state", {})["request_id"] = request_id.decode()
         started = time.perf_counter()
         status = 500
@@ -50,26 +47,33 @@ class RequestIdMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                _observe(scope, status, time.perf_counter() - started)
-                access_log.info(
-                    "request",
-                    method=scope["method"],
-                    path=scope["path"],
-                    status=status,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                route = getattr(scope.get("route"), "path", None)
+                request_finished(
+                    scope.get("app"), scope["method"], scope["path"], route, status, started
                 )
 
 
-def _observe(scope: Scope, status: int, seconds: float) -> None:
+def request_id_for(incoming: bytes | None) -> bytes:
+    """A well-formed incoming request id, or a new one."""
+    if incoming and _VALID_REQUEST_ID.match(incoming):
+        return incoming
+    return secrets.token_hex(16).encode()  # uuid4().hex's format, a third of its cost
+
+
+def request_finished(
+    app: Any, method: str, path: str, route: str | None, status: int, started: float
+) -> None:
     """Count the request by its route template (never the raw path: ids would explode the
-    label set)."""
-    services = getattr(scope.get("app"), "state", None)
-    services = getattr(services, "services", None)
-    if services is None:
-        return
-    route = scope.get("route")
-    template = getattr(route, "path", None) or "unmatched"
-    services.operations.http_metrics.request_finished(scope["method"], template, status, seconds)
+    label set) and write its access log line."""
+    seconds = time.perf_counter() - started
+    services = getattr(getattr(app, "state", None), "services", None)
+    if services is not None:
+        services.operations.http_metrics.request_finished(
+            method, route or "unmatched", status, seconds
+        )
+    access_log.info(
+        "request", method=method, path=path, status=status, duration_ms=round(seconds * 1000, 2)
+    )
 
 
 class BodyTooLarge(Exception):
@@ -119,15 +123,18 @@ class BodySizeLimitMiddleware:
                 await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = problem_body(
-            413,
-            "Content Too Large",
-            f"The request body exceeds {self.max_bytes} bytes.",
-            slug="payload-too-large",
-            instance=scope["path"],
-        )
-        response = problem_response(body)
-        await response(scope, _no_receive, send)
+        await too_large_response(self.max_bytes, scope["path"])(scope, _no_receive, send)
+
+
+def too_large_response(max_bytes: int, path: str) -> Response:
+    body = problem_body(
+        413,
+        "Content Too Large",
+        f"The request body exceeds {max_bytes} bytes.",
+        slug="payload-too-large",
+        instance=path,
+    )
+    return problem_response(body)
 
 
 async def _no_receive() -> Any:
