@@ -9,6 +9,8 @@ from typing import Any
 
 import structlog
 
+from parley.jsonio import log_dumps
+
 SENSITIVE_KEYS = frozenset(
     {
         "password",
@@ -43,15 +45,20 @@ def configure_logging(level: str = "info", json_output: bool = True) -> None:
         _redact,
         structlog.processors.format_exc_info,
     ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
-    )
+    renderer: Any
+    factory: Any
+    if json_output:  # orjson, written as bytes: structlog's fastest configuration
+        renderer = structlog.processors.JSONRenderer(serializer=log_dumps)
+        factory = structlog.BytesLoggerFactory(sys.stderr.buffer)
+    else:
+        renderer = structlog.dev.ConsoleRenderer()
+        factory = structlog.PrintLoggerFactory(sys.stderr)
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
         ),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=factory,
         cache_logger_on_first_use=True,
     )
 

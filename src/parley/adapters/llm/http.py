@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+from parley import jsonio
 from parley.adapters.llm.errors import error_for_status
 from parley.adapters.llm.wire import (
     ConnectFailed,
@@ -129,7 +130,7 @@ class PooledHttpClient:
             target = parse_url(url)
         except ValueError:
             raise ProviderUnavailable("The model's base URL is not an http(s) URL.") from None
-        payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        payload = jsonio.dumps(body)
         request_headers = {"Content-Type": "application/json", **headers}
         if target.basic_auth and not any(k.lower() == "authorization" for k in headers):
             request_headers["Authorization"] = target.basic_auth  # an explicit API key wins

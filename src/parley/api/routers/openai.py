@@ -15,12 +15,12 @@ FastAPI route below only documents the endpoint in the OpenAPI schema.
 from __future__ import annotations
 
 import asyncio
-import json
 
 from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.types import Message, Receive, Scope, Send
 
+from parley import jsonio
 from parley.api.deps import credential_of
 from parley.api.errors import (
     classify,
@@ -98,12 +98,7 @@ class ChatCompletionsEndpoint:
             data = CompletionInput(request.model, request.chat_messages(), request.options())
             if not request.stream:
                 result = await services.chat.complete(principal, data)
-                rendered = json.dumps(
-                    completion_json(result.model.name, result.completion),
-                    ensure_ascii=False,
-                    allow_nan=False,
-                    separators=(",", ":"),
-                ).encode()
+                rendered = jsonio.dumps(completion_json(result.model.name, result.completion))
                 extra = [
                     (MODEL_HEADER, result.model.name.encode()),
                     *encode_headers(result.headers),

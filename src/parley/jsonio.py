@@ -1,0 +1,28 @@
+"""JSON encoding for the hot path: orjson (about 20 times the standard library's speed on a
+request body), falling back to the standard library for what orjson refuses (integers
+beyond 64 bits, non-string keys, subclasses it does not know), so the output is the same JSON
+whichever ran: compact, UTF-8, no ASCII escaping (a float's exponent may be written `1e-7`
+or `1e-07`). orjson writes NaN and infinities as `null` (valid JSON) where the standard
+library would write invalid tokens."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+
+def dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def log_dumps(value: Any, **kwargs: Any) -> bytes:
+    """structlog's serializer: `default` (its fallback for unknown types) is passed on."""
+    try:
+        return orjson.dumps(value, **kwargs)
+    except TypeError:
+        return json.dumps(value, default=repr, ensure_ascii=False).encode()
