@@ -69,6 +69,12 @@ def main() -> None:
     )
     ap.add_argument("--no-profile", action="store_true", help="only the wrk numbers")
     ap.add_argument(
+        "--blocking",
+        action="store_true",
+        help="py-spy pauses Parley for each sample: exact stacks (inclusive shares are right),"
+        " at a cost in throughput; the default sampling can truncate stacks",
+    )
+    ap.add_argument(
         "--parley-env", action="append", default=[], metavar="KEY=VALUE", help="repeatable"
     )
     ap.add_argument(
@@ -166,7 +172,7 @@ def main() -> None:
                     str(a.seconds),
                     "--format",
                     "raw",
-                    "--nonblocking",
+                    *([] if a.blocking else ["--nonblocking"]),
                     "--output",
                     str(work / "profile.txt"),
                 ],
