@@ -12,7 +12,10 @@ import openai
 import pytest
 from sqlalchemy import text
 
+from parley.application.chat.completions import CompletionInput, CompletionResult
+from parley.application.chat.requests import GenerationOptions
 from parley.container import Container
+from parley.domain.chat import ChatMessage
 from tests.conftest import make_settings, serve_app
 from tests.support.limits import fresh_minute
 from tests.support.models import add_model
@@ -294,3 +297,25 @@ async def test_the_monthly_budget_is_enforced(
         spent = (await client.get("/v1/me/usage?group_by=model", headers=root.headers)).json()
         assert sum(row["cost"] for row in spent["items"]) <= 0.02
         assert (await chat(client, root, "echo")).status_code == 200  # free models still work
+
+
+async def test_an_answer_is_delivered_before_it_is_accounted_and_accounted_if_delivery_fails(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    """The usage record and the settlement come after the answer is sent (they add nothing to
+    the caller's latency), and a send that fails (the client left) still accounts it."""
+    root = await sign_up(client, "root")
+    principal = await container.services.identity.authenticate(root.access_token)
+    data = CompletionInput("echo", [ChatMessage("user", "hi")], GenerationOptions())
+    rows_at_delivery: list[int] = []
+
+    async def deliver(result: CompletionResult) -> None:
+        assert result.completion.text
+        rows_at_delivery.append(len(await usage_rows(container)))
+        raise ConnectionResetError("the client left")
+
+    with pytest.raises(ConnectionResetError):
+        await container.services.chat.complete(principal, data, deliver)
+    rows = await usage_rows(container)
+    assert rows_at_delivery == [0]
+    assert [(row.endpoint, row.status) for row in rows] == [("chat.completions", "success")]

@@ -42,7 +42,7 @@ from parley.api.raw import (
 )
 from parley.api.schemas.openai import ChatCompletionIn
 from parley.api.sse import SSE_DONE, sse_data
-from parley.application.chat.completions import CompletionInput
+from parley.application.chat.completions import CompletionInput, CompletionResult
 from parley.application.chat.metering import MeteredStream
 from parley.application.services import Services
 from parley.domain.chat import FinishEvent, TextDelta, ToolCallEvent, Usage, UsageEvent
@@ -97,13 +97,16 @@ class ChatCompletionsEndpoint:
             request = ChatCompletionIn.model_validate(payload, from_attributes=True)
             data = CompletionInput(request.model, request.chat_messages(), request.options())
             if not request.stream:
-                result = await services.chat.complete(principal, data)
-                rendered = jsonio.dumps(completion_json(result.model.name, result.completion))
-                extra = [
-                    (MODEL_HEADER, result.model.name.encode()),
-                    *encode_headers(result.headers),
-                ]
-                await send_response(send, 200, rendered, JSON_TYPE, extra)
+
+                async def deliver(result: CompletionResult) -> None:
+                    rendered = jsonio.dumps(completion_json(result.model.name, result.completion))
+                    extra = [
+                        (MODEL_HEADER, result.model.name.encode()),
+                        *encode_headers(result.headers),
+                    ]
+                    await send_response(send, 200, rendered, JSON_TYPE, extra)
+
+                await services.chat.complete(principal, data, deliver)
                 return
             stream = await services.chat.stream_completion(principal, data)
         except ParleyError as error:

@@ -3,7 +3,7 @@ in conversations, and every request is admitted against limits and accounted."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from parley.application.chat.access import ModelAccess
@@ -37,6 +37,9 @@ class CompletionResult:
     headers: dict[str, str]
 
 
+Deliver = Callable[[CompletionResult], Awaitable[None]]
+
+
 class ChatGate:
     """What every chat request passes first: validation, the model and the caller's right to
     it, limits admission, and the start of its meter."""
@@ -65,13 +68,18 @@ class ChatGate:
 
 class CompleteChat:
     """Answers a chat completion in one piece. Raises `ModelNotFound`, `PermissionDenied`,
-    `ValidationFailed`, `RateLimited`, and `ProviderError` subclasses."""
+    `ValidationFailed`, `RateLimited`, and `ProviderError` subclasses.
+
+    The answer goes to `deliver` (the caller sends it) before the request is accounted: the
+    usage record, the settlement of the limits and the metrics come after it, in the same
+    task, so they add nothing to the caller's latency and are never skipped — a delivery
+    that fails still accounts the answer the model gave."""
 
     def __init__(self, gate: ChatGate, router: ModelRouter) -> None:
         self._gate = gate
         self._router = router
 
-    async def __call__(self, principal: Principal, data: CompletionInput) -> CompletionResult:
+    async def __call__(self, principal: Principal, data: CompletionInput, deliver: Deliver) -> None:
         model, options, meter = await self._gate.start(principal, data, streaming=False)
         try:
             routed = await self._router.complete(
@@ -82,13 +90,20 @@ class CompleteChat:
             await survive_cancellation(meter.finish(status, error=error))
             raise
         meter.first_token()
-        await meter.finish(
+        finish = meter.finish(
             UsageStatus.SUCCESS,
             served=routed.model,
             usage=routed.completion.usage,
             completion_text=routed.completion.text,
         )
-        return CompletionResult(routed.model, routed.completion, meter.admission.headers)
+        try:
+            await deliver(
+                CompletionResult(routed.model, routed.completion, meter.admission.headers)
+            )
+        except BaseException:
+            await survive_cancellation(finish)
+            raise
+        await finish
 
 
 class StreamCompletion:
