@@ -11,13 +11,15 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
 import pytest
 
 from parley.adapters.security.passwords import Argon2PasswordHasher
 from parley.api.app import create_app
+from parley.api.raw import HotRoute
 from parley.api.server import HotCycle
 from parley.container import Container, build_container
 from parley.domain.chat import TextDelta
@@ -285,3 +287,36 @@ async def test_a_failure_after_the_response_started_aborts_the_connection(
             assert response.status_code == 200
             async for _ in response.aiter_bytes():
                 pass
+
+
+async def test_chunks_sent_in_one_step_of_the_loop_go_out_in_one_write() -> None:
+    """A stream's chunks are written once per event-loop step, not one `write` per chunk (an
+    upstream read with many events costs one system call), and nothing waits longer."""
+    writes: list[bytes] = []
+    transport = SimpleNamespace(write=writes.append, close=lambda: None)
+    protocol = SimpleNamespace(
+        scope={"headers": [], "state": {}},
+        transport=transport,
+        flow=SimpleNamespace(write_paused=False),
+        on_response_complete=lambda: None,
+        expect_100_continue=False,
+        loop=asyncio.get_running_loop(),
+        server_state=SimpleNamespace(default_headers=[]),
+    )
+    app = SimpleNamespace(max_body_bytes=MAX_BODY)
+    cycle = HotCycle(cast(Any, protocol), HotRoute(PATH, cast(Any, None)), cast(Any, app), True)
+    await cycle.send({"type": "http.response.start", "status": 200, "headers": []})
+    for text in (b"a", b"bb", b"ccc"):
+        await cycle.send({"type": "http.response.body", "body": text, "more_body": True})
+    assert writes == []  # not yet: the step is not over
+    await asyncio.sleep(0)
+    assert len(writes) == 1
+    assert writes[0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"transfer-encoding: chunked\r\n" in writes[0]
+    assert writes[0].endswith(b"\r\n\r\n1\r\na\r\n2\r\nbb\r\n3\r\nccc\r\n")
+    await cycle.send({"type": "http.response.body", "body": b"d", "more_body": True})
+    await cycle.send({"type": "http.response.body", "body": b"", "more_body": False})
+    assert writes[1:] == [b"1\r\nd\r\n0\r\n\r\n"]  # the end is written at once, with the rest
+    assert cycle.response_complete
+    await asyncio.sleep(0)
+    assert len(writes) == 2

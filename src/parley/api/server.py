@@ -5,7 +5,8 @@ uvicorn keeps the connection: parsing, keep-alive and its timeout, pipelining, f
 control, the concurrency limit, graceful shutdown. For a request whose exact method and path
 is one of `ParleyApp.hot_routes`, `HotCycle` replaces uvicorn's `RequestResponseCycle` and
 Parley's ASGI middleware in one object: it hands the same ASGI endpoint the whole body at
-once, writes the head and a complete body in a single `write`, and does what the middleware
+once, writes the head and a complete body in a single `write` (a stream's chunks: one
+`write` per step of the event loop, not per chunk), and does what the middleware
 does for every other request — the request id (echoed, bound to the logs), the body-size
 limit (413), metrics and the access log line, and the 500 guard. Everything else (other
 paths, upgrades, a request over the concurrency limit) is uvicorn's, untouched.
@@ -160,6 +161,8 @@ class HotCycle:
         self.chunked = False
         self.status = 500
         self.head: list[bytes] | None = None
+        self.pending: list[bytes] = []
+        self.flush_armed = False
         self.waiter: asyncio.Future[None] | None = None
         self.request_id = b""
         for name, value in self.scope["headers"]:
@@ -235,26 +238,44 @@ class HotCycle:
             return
         if kind != "http.response.body" or self.response_complete:
             raise RuntimeError(f"Unexpected ASGI message {kind!r}")
-        body: bytes = message.get("body", b"")
-        more = message.get("more_body", False)
+        more: bool = message.get("more_body", False)
+        out = self._framed(message.get("body", b""), more)
+        if more:  # written once the loop is done with this step (several chunks, one write)
+            self.pending += out
+            if not self.flush_armed:
+                self.flush_armed = True
+                self.protocol.loop.call_soon(self._flush)
+            return
+        if self.pending:
+            out = [*self.pending, *out]
+            self.pending = []
+        self.transport.write(b"".join(out))
+        self._finish()
+
+    def _framed(self, body: bytes, more: bool) -> list[bytes]:
+        """`body` as it goes on the wire: after the head if it is still unsent, in a chunk
+        when the length was not announced."""
         out: list[bytes] = []
         if self.head is not None:
-            if not self.chunked and more:
-                self.chunked = True  # no content-length: the body is framed in chunks
-                self.head.append(_CHUNKED)
             self.head.append(b"\r\n")
             out = self.head
             self.head = None
-        if self.chunked:
-            if body:
-                out += (b"%x\r\n" % len(body), body, b"\r\n")
-            if not more:
-                out.append(b"0\r\n\r\n")
-        else:
+        if not self.chunked:
             out.append(body)
-        self.transport.write(b"".join(out))
+            return out
+        if body:
+            out += (b"%x\r\n" % len(body), body, b"\r\n")
         if not more:
-            self._finish()
+            out.append(b"0\r\n\r\n")
+        return out
+
+    def _flush(self) -> None:
+        """Write the stream's chunks sent since the last flush: everything one upstream read
+        produced goes out in one `write`, right after the step that produced it."""
+        self.flush_armed = False
+        if self.pending and not self.disconnected:
+            self.transport.write(b"".join(self.pending))
+        self.pending = []
 
     def _head(self, message: Message) -> list[bytes]:
         status: int = message["status"]
@@ -316,12 +337,14 @@ class HotCycle:
                 await self._respond(unexpected_error_response(error, path))
             else:
                 log.error("response_aborted", path=path, exc_info=error)
+                self._flush()
                 self.transport.close()
         finally:
             self.on_response = _nothing
             if not self.response_complete and not self.disconnected:
                 if not self.response_started:
                     log.error("no_response", path=path)
+                self._flush()
                 self.transport.close()
             request_finished(self.app, "POST", path, path, self.status, started)
 
