@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import run
-from run import BENCH, HOST, LOADGEN_CORE, LUA, PROMPT, Proc
+from run import BENCH, HOST, LOADGEN_CORE, PROMPT, Proc
 
 PORT = 18400
 MOCK_PORT = 18011
@@ -122,17 +120,11 @@ def main() -> None:
         body = {"model": "bench-model", "messages": [{"role": "user", "content": PROMPT}]}
         body_file = work / "body.json"
         body_file.write_text(json.dumps(body))
-        env = {**os.environ, "BENCH_BODY_FILE": str(body_file), "BENCH_AUTH": "sk-floor"}
         url = f"http://{HOST}:{PORT}/v1/chat/completions"
         for conns in (64, 1):
 
-            def wrk(seconds: int, conns: int = conns) -> dict[str, float]:
-                cmd = ["taskset", "-c", LOADGEN_CORE, "wrk", "-t1", f"-c{conns}",
-                       f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA), url]  # fmt: skip
-                r = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-                line = next(x for x in r.stdout.splitlines() if x.startswith("BENCHJSON "))
-                result: dict[str, float] = json.loads(line[len("BENCHJSON ") :])
-                return result
+            def wrk(seconds: int, conns: int = conns) -> dict[str, Any]:
+                return run.run_wrk(url, body_file, "sk-floor", conns, seconds)
 
             wrk(2)
             cpu0 = run.cpu_seconds([floor.pid])

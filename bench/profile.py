@@ -18,15 +18,15 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import run
-from run import BENCH, GATEWAY_MODELS, HOST, LOADGEN_CORE, LUA, PROMPT, ParleyConfig, Proc
+from run import BENCH, GATEWAY_MODELS, HOST, LOADGEN_CORE, PROMPT, ParleyConfig, Proc
 
 PORT = 18300
 MOCK_PORT = 18010
@@ -144,15 +144,9 @@ def main() -> None:
                 body["stream"] = True
         body_file = work / "body.json"
         body_file.write_text(json.dumps(body))
-        wrk_env = {**os.environ, "BENCH_BODY_FILE": str(body_file), "BENCH_AUTH": target.auth}
 
-        def wrk(seconds: int) -> dict[str, float]:
-            cmd = ["taskset", "-c", LOADGEN_CORE, "wrk", "-t1", f"-c{a.conns}", f"-d{seconds}s",
-                   "--timeout", "10s", "-s", str(LUA), url]  # fmt: skip
-            r = subprocess.run(cmd, env=wrk_env, capture_output=True, text=True, check=False)
-            line = next(x for x in r.stdout.splitlines() if x.startswith("BENCHJSON "))
-            result: dict[str, float] = json.loads(line[len("BENCHJSON ") :])
-            return result
+        def wrk(seconds: int) -> dict[str, Any]:
+            return run.run_wrk(url, body_file, target.auth, a.conns, seconds)
 
         wrk(3)  # warm-up
         spy = None

@@ -240,6 +240,24 @@ def http(
         return status, raw.decode(errors="replace")[:2000]
 
 
+def run_wrk(
+    url: str, body_file: Path, auth: str, conns: int, seconds: float, wrk: str = "wrk"
+) -> dict[str, Any]:
+    """One wrk run on the load generator's core, POSTing `body_file` with bearer `auth`:
+    the Lua script's BENCHJSON summary (requests, duration, latency percentiles, errors)."""
+    env = {**os.environ, "BENCH_BODY_FILE": str(body_file), "BENCH_AUTH": auth}
+    cmd = ["taskset", "-c", LOADGEN_CORE, wrk, "-t1", f"-c{conns}",
+           f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(LUA), url]  # fmt: skip
+    r = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
+    for line in r.stdout.splitlines():
+        if line.startswith("BENCHJSON "):
+            out: dict[str, Any] = json.loads(line[len("BENCHJSON ") :])
+            return out
+    raise RuntimeError(f"wrk gave no result: {r.stdout[-500:]} {r.stderr[-500:]}")
+
+
 def wait_http(url: str, proc: Proc | None, deadline_s: float) -> str | None:
     """None once ``url`` answers with any status < 500; otherwise why not."""
     end = time.monotonic() + deadline_s
@@ -525,29 +543,7 @@ class Harness:
     ) -> dict[str, Any]:
         bf = self.work / "body.json"
         bf.write_text(json.dumps(body))
-        env = {**os.environ, "BENCH_BODY_FILE": str(bf), "BENCH_AUTH": auth}
-        cmd = [
-            "taskset",
-            "-c",
-            LOADGEN_CORE,
-            self.args.wrk,
-            "-t1",
-            f"-c{conns}",
-            f"-d{max(1, round(seconds))}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(LUA),
-            url,
-        ]
-        r = subprocess.run(
-            cmd, env=env, capture_output=True, text=True, timeout=seconds + 60, check=False
-        )
-        for line in r.stdout.splitlines():
-            if line.startswith("BENCHJSON "):
-                out: dict[str, Any] = json.loads(line[len("BENCHJSON ") :])
-                return out
-        raise RuntimeError(f"wrk gave no result: {r.stdout[-500:]} {r.stderr[-500:]}")
+        return run_wrk(url, bf, auth, conns, seconds, self.args.wrk)
 
     def load_run(
         self, t: Target, scenario: str, url: str, body: dict[str, Any], conns: int

@@ -114,8 +114,8 @@ async def serve_app(
     try:
         if over_http:
             async with (
-                served_over_http(app) as transport,
-                httpx.AsyncClient(transport=transport, base_url="http://parley.test") as client,
+                served_over_http(app) as loopback,
+                httpx.AsyncClient(transport=loopback, base_url="http://parley.test") as client,
             ):
                 yield client, container
             return

@@ -19,20 +19,8 @@ from parley.api.routers.openai import _stream
 from parley.api.sse import sse_data
 from parley.container import Container
 from parley.domain.chat import StreamEvent, TextDelta
-from parley.settings import Settings
-from tests.conftest import serve_app
+from tests.support.transports import app_and_client  # noqa: F401 (both transports)
 from tests.support.users import SignedIn, sign_up
-
-
-@pytest.fixture(params=["asgi", "served"])
-async def app_and_client(
-    request: pytest.FixtureRequest, settings: Settings
-) -> AsyncIterator[tuple[httpx.AsyncClient, Container]]:
-    """Every test here runs in-process over ASGI and over TCP through `parley serve`'s HTTP
-    protocol, which serves this path without the ASGI cycle (api/server.py)."""
-    async with serve_app(settings, over_http=request.param == "served") as pair:
-        yield pair
-
 
 PATH = "/v1/chat/completions"
 GOOD = {"model": "echo", "messages": [{"role": "user", "content": "hi"}]}

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Insert, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -201,28 +202,18 @@ def _values(record: UsageRecord) -> tuple[Any, ...]:
 def _sqlite_values(record: UsageRecord) -> tuple[Any, ...]:
     """What SQLAlchemy binds on SQLite: UUIDs as 32 hex digits, UTC times as naive text with
     microseconds, booleans as 0/1."""
-    if record.at.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    at = record.at.astimezone(UTC)
-    return (
-        record.id.hex,
-        f"{at:%Y-%m-%d %H:%M:%S}.{at.microsecond:06d}",
-        record.user_id.hex,
-        record.api_key_id.hex if record.api_key_id else None,
-        record.conversation_id.hex if record.conversation_id else None,
-        record.endpoint,
-        record.requested_model,
-        record.served_model,
-        record.provider,
-        record.prompt_tokens,
-        record.completion_tokens,
-        int(record.tokens_estimated),
-        to_micros(record.cost),
-        record.latency_ms,
-        record.ttft_ms,
-        record.status.value,
-        record.error_type,
-    )
+    return tuple(_sqlite_value(value) for value in _values(record))
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        at = value.astimezone(UTC)
+        return f"{at:%Y-%m-%d %H:%M:%S}.{at.microsecond:06d}"
+    if isinstance(value, bool):
+        return int(value)
+    return value
 
 
 def _upsert(dialect: str) -> Insert:
