@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import run
-from run import BENCH, HOST, LOADGEN_CORE, PROMPT, Proc
+from run import BENCH, HOST, PROMPT, Proc
 
 PORT = 18400
 MOCK_PORT = 18011
@@ -101,16 +101,9 @@ def main() -> None:
     work = BENCH / ".work" / "floor"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    mock = Proc(
-        "mock",
-        [sys.executable, str(BENCH / "mock_upstream.py"), "--port", str(MOCK_PORT)],
-        work / "mock.log",
-        LOADGEN_CORE,
-    )
+    mock = run.start_mock(work, MOCK_PORT)
     procs = [mock]
     try:
-        if err := run.wait_http(f"http://{HOST}:{MOCK_PORT}/health", mock, 15):
-            raise SystemExit(f"mock: {err}")
         upstream = f"http://{HOST}:{MOCK_PORT}/v1/chat/completions"
         cmd = [sys.executable, __file__, "--serve", str(PORT), "--upstream", upstream]
         floor = Proc("floor", cmd, work / "floor.log", run.TARGET_CORE)

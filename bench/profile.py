@@ -92,16 +92,9 @@ def main() -> None:
         exe=a.parley_exe.resolve(),
         extra_env=dict(item.split("=", 1) for item in a.parley_env),
     )
-    mock = Proc(
-        "mock",
-        [sys.executable, str(BENCH / "mock_upstream.py"), "--port", str(MOCK_PORT)],
-        work / "mock.log",
-        LOADGEN_CORE,
-    )
+    mock = run.start_mock(work, MOCK_PORT)
     procs = [mock]
     try:
-        if err := run.wait_http(f"http://{HOST}:{MOCK_PORT}/health", mock, 15):
-            raise SystemExit(f"mock: {err}")
         data = work / "data"
         data.mkdir()
         models = data / "models.yaml"

@@ -240,6 +240,20 @@ def http(
         return status, raw.decode(errors="replace")[:2000]
 
 
+def start_mock(work: Path, port: int) -> Proc:
+    """The mock upstream on the load generator's core, answering; logs in `work`."""
+    mock = Proc(
+        "mock",
+        [sys.executable, str(BENCH / "mock_upstream.py"), "--port", str(port)],
+        work / "mock.log",
+        LOADGEN_CORE,
+    )
+    if err := wait_http(f"http://{HOST}:{port}/health", mock, 15):
+        mock.stop()
+        raise SystemExit(f"mock: {err}")
+    return mock
+
+
 def run_wrk(
     url: str, body_file: Path, auth: str, conns: int, seconds: float, wrk: str = "wrk"
 ) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from parley.api.app import ParleyApp
 from parley.api.errors import unexpected_error_response
 from parley.api.middleware import (
     REQUEST_ID_HEADER,
+    BodyTooLarge,
     request_finished,
     request_id_for,
     too_large_response,
@@ -46,10 +47,6 @@ log = get_logger("parley.server")
 _DISCONNECT: Message = {"type": "http.disconnect"}
 _CLOSE = b"connection: close\r\n"
 _CHUNKED = b"transfer-encoding: chunked\r\n"
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 def parley_app_of(app: Any) -> ParleyApp | None:
@@ -92,7 +89,8 @@ class ParleyHttpProtocol(HttpToolsProtocol):
         method = self.parser.get_method().decode("ascii")
         if method != "POST":
             return None
-        path = self.url.partition(b"?")[0].decode("latin-1")
+        raw_path, _, query = self.url.partition(b"?")
+        path = raw_path.decode("latin-1")
         route = self.parley.hot_routes.get((method, path))
         if route is None:
             return None
@@ -101,10 +99,10 @@ class ParleyHttpProtocol(HttpToolsProtocol):
             return None  # uvicorn answers 503
         self.scope["method"] = method
         self.scope["path"] = path
-        self.scope["raw_path"] = path.encode("latin-1")
-        self.scope["query_string"] = self.url.partition(b"?")[2]
-        if self.parser.get_http_version() != "1.1":
-            self.scope["http_version"] = self.parser.get_http_version()
+        self.scope["raw_path"] = raw_path
+        self.scope["query_string"] = query
+        if (version := self.parser.get_http_version()) != "1.1":
+            self.scope["http_version"] = version
         return route
 
     def on_body(self, body: bytes) -> None:
