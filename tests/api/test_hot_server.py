@@ -293,18 +293,7 @@ async def test_chunks_sent_in_one_step_of_the_loop_go_out_in_one_write() -> None
     """A stream's chunks are written once per event-loop step, not one `write` per chunk (an
     upstream read with many events costs one system call), and nothing waits longer."""
     writes: list[bytes] = []
-    transport = SimpleNamespace(write=writes.append, close=lambda: None)
-    protocol = SimpleNamespace(
-        scope={"headers": [], "state": {}},
-        transport=transport,
-        flow=SimpleNamespace(write_paused=False),
-        on_response_complete=lambda: None,
-        expect_100_continue=False,
-        loop=asyncio.get_running_loop(),
-        server_state=SimpleNamespace(default_headers=[]),
-    )
-    app = SimpleNamespace(max_body_bytes=MAX_BODY)
-    cycle = HotCycle(cast(Any, protocol), HotRoute(PATH, cast(Any, None)), cast(Any, app), True)
+    cycle = _bare_cycle(writes)
     await cycle.send({"type": "http.response.start", "status": 200, "headers": []})
     for text in (b"a", b"bb", b"ccc"):
         await cycle.send({"type": "http.response.body", "body": text, "more_body": True})
@@ -320,3 +309,47 @@ async def test_chunks_sent_in_one_step_of_the_loop_go_out_in_one_write() -> None
     assert cycle.response_complete
     await asyncio.sleep(0)
     assert len(writes) == 2
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        (b"x-note\r\nset-cookie", b"a"),
+        (b"x-note", b"a\r\nset-cookie: session=stolen"),
+        (b"x note", b"a"),
+        (b"x-note", b"a\x00"),
+    ],
+)
+async def test_a_header_that_could_split_the_response_is_refused(
+    header: tuple[bytes, bytes],
+) -> None:
+    """What uvicorn refuses, the hot path refuses: a name or value with a character HTTP does
+    not allow there raises before anything is written (the request then ends as a 500)."""
+    writes: list[bytes] = []
+    cycle = _bare_cycle(writes, default_headers=[(b"server", b"parley")])
+    good = (b"x-fine", b"a value\twith a tab")
+    with pytest.raises(RuntimeError, match="Invalid HTTP header"):
+        await cycle.send({"type": "http.response.start", "status": 200, "headers": [good, header]})
+    assert writes == []
+    fine = _bare_cycle(writes, default_headers=[(b"server", b"parley")])
+    await fine.send({"type": "http.response.start", "status": 200, "headers": [good]})
+    await fine.send({"type": "http.response.body", "body": b"ok"})
+    assert b"\r\nx-fine: a value\twith a tab\r\n" in writes[0]
+
+
+def _bare_cycle(
+    writes: list[bytes], default_headers: list[tuple[bytes, bytes]] | None = None
+) -> HotCycle:
+    """A `HotCycle` on a fake connection whose writes land in `writes`."""
+    transport = SimpleNamespace(write=writes.append, close=lambda: None)
+    protocol = SimpleNamespace(
+        scope={"headers": [], "state": {}},
+        transport=transport,
+        flow=SimpleNamespace(write_paused=False),
+        on_response_complete=lambda: None,
+        expect_100_continue=False,
+        loop=asyncio.get_running_loop(),
+        server_state=SimpleNamespace(default_headers=default_headers or []),
+    )
+    app = SimpleNamespace(max_body_bytes=MAX_BODY)
+    return HotCycle(cast(Any, protocol), HotRoute(PATH, cast(Any, None)), cast(Any, app), True)

@@ -47,3 +47,26 @@ def test_the_log_serializer_renders_unknown_objects_with_the_fallback() -> None:
 
     assert json.loads(jsonio.log_dumps({"x": Odd()}, default=repr)) == {"x": "<odd>"}
     assert json.loads(jsonio.log_dumps({"big": 2**70})) == {"big": 2**70}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'{"choices": [{"message": {"content": "h\\u00e9llo \\ud83d\\ude00"}}], "usage": {"n": 3}}',
+        '{"text": "caf\u00e9"}'.encode(),
+        b'{"odd": NaN, "big": -Infinity}',  # orjson refuses these; the standard library reads them
+        b'{"lone": "\\ud800"}',  # a lone surrogate: the same
+        '{"wide": "utf-16"}'.encode("utf-16"),
+        "[1, 2.5, null, true]",
+    ],
+)
+def test_an_answer_reads_as_the_standard_library_reads_it(document: bytes | str) -> None:
+    expected = json.loads(document)
+    got = jsonio.loads_answer(document)
+    assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
+
+
+@pytest.mark.parametrize("document", [b'{"cut": ', b"", b"\xff\xfe\x00", "{'single': 1}"])
+def test_a_malformed_answer_is_a_value_error(document: bytes | str) -> None:
+    with pytest.raises(ValueError):
+        jsonio.loads_answer(document)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import secrets
+import random
 import time
 from typing import Any
 
@@ -11,7 +11,9 @@ from parley.domain.chat import ChatCompletion, ToolCall, Usage
 
 
 def completion_id() -> str:
-    return "chatcmpl-" + secrets.token_hex(16)
+    """A response's id: unique, not secret (it names an answer its caller already has), so
+    from `random` rather than a read of the OS's random source on every request."""
+    return f"chatcmpl-{random.getrandbits(128):032x}"
 
 
 def usage_json(usage: Usage | None) -> dict[str, int] | None:

@@ -279,13 +279,18 @@ class HotCycle:
         status: int = message["status"]
         head = [STATUS_LINE[status]]
         length = False
-        for name, value in (
+        headers = (
             *self.protocol.server_state.default_headers,
             *message.get("headers", ()),
             (REQUEST_ID_HEADER, self.request_id),
+        )
+        # uvicorn's checks, on all the names at once and all the values at once: a character
+        # that is not allowed is found in the joined bytes as in its own header.
+        if HEADER_RE.search(b"".join([name for name, _ in headers])) or HEADER_VALUE_RE.search(
+            b"".join([value for _, value in headers])
         ):
-            if HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
-                raise RuntimeError("Invalid HTTP header")
+            raise RuntimeError("Invalid HTTP header")
+        for name, value in headers:
             if name == b"content-length":
                 length = True
             elif name in {b"transfer-encoding", b"connection"}:

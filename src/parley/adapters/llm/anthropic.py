@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from parley import jsonio
 from parley.adapters.llm.anthropic_wire import (
     ANTHROPIC_VERSION,
     finish_reason,
@@ -76,7 +76,7 @@ class _StreamState:
 
     def on_data(self, data: str) -> list[StreamEvent]:
         try:
-            payload: Any = json.loads(data)
+            payload: Any = jsonio.loads_answer(data)
         except ValueError:
             raise ProviderStreamBroken("The model provider sent a malformed event.") from None
         if not isinstance(payload, dict):

@@ -12,7 +12,6 @@ the upstream sees the client go away and stops generating. The HTTP itself is
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -88,7 +87,7 @@ class UpstreamCall:
                 raise ProviderStreamBroken("The model provider's answer is too large.")
             parts.append(chunk)
         try:
-            return json.loads(b"".join(parts))
+            return jsonio.loads_answer(b"".join(parts))
         except ValueError:
             raise ProviderStreamBroken("The model provider sent a malformed answer.") from None
 

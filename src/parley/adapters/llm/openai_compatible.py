@@ -6,10 +6,10 @@ llama.cpp's server, LM Studio, LiteLLM, OpenRouter and the like.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from parley import jsonio
 from parley.adapters.llm.errors import error_code_of, error_for_stream_event
 from parley.adapters.llm.http_provider import HttpChatProvider
 from parley.adapters.llm.openai_wire import parse_completion, parse_usage, render_request
@@ -77,7 +77,7 @@ class _StreamState:
             self.done = True
             return []
         try:
-            payload: Any = json.loads(data)
+            payload: Any = jsonio.loads_answer(data)
         except ValueError:
             raise ProviderStreamBroken("The model provider sent a malformed chunk.") from None
         if not isinstance(payload, dict):

@@ -4,7 +4,7 @@ in conversations, and every request is admitted against limits and accounted."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from parley.application.chat.access import ModelAccess
 from parley.application.chat.cancellation import survive_cancellation
@@ -62,7 +62,7 @@ class ChatGate:
         )
         options = data.options
         if options.max_tokens != admission.max_output_tokens:
-            options = replace(options, max_tokens=admission.max_output_tokens)
+            options = options.with_max_tokens(admission.max_output_tokens)
         return model, options, self.meter.start(principal, ENDPOINT, model, admission, prompt)
 
 

@@ -102,7 +102,7 @@ class StreamChat:
         admission = await self._admission.admit(
             principal, model, prompt, data.options.max_tokens, streaming=True
         )
-        options = replace(data.options, max_tokens=admission.max_output_tokens)
+        options = data.options.with_max_tokens(admission.max_output_tokens)
         meter = self._meter.start(principal, ENDPOINT, model, admission, prompt, conversation.id)
         try:
             user_message = await self._store_user_message(conversation, created, data)

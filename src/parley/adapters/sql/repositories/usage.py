@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import Insert, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -201,19 +200,25 @@ def _values(record: UsageRecord) -> tuple[Any, ...]:
 
 def _sqlite_values(record: UsageRecord) -> tuple[Any, ...]:
     """What SQLAlchemy binds on SQLite: UUIDs as 32 hex digits, UTC times as naive text with
-    microseconds, booleans as 0/1."""
-    return tuple(_sqlite_value(value) for value in _values(record))
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, UUID):
-        return value.hex
-    if isinstance(value, datetime):
-        at = value.astimezone(UTC)
-        return f"{at:%Y-%m-%d %H:%M:%S}.{at.microsecond:06d}"
-    if isinstance(value, bool):
-        return int(value)
-    return value
+    microseconds, booleans as 0/1. Column by column, in `_values`' order (the only columns
+    that need converting are the ids, the time and the flag)."""
+    (id_, at, user_id, api_key_id, conversation_id, *middle, estimated, cost, latency, ttft,
+     status, error_type) = _values(record)  # fmt: skip
+    at = at.astimezone(UTC)
+    return (
+        id_.hex,
+        f"{at:%Y-%m-%d %H:%M:%S}.{at.microsecond:06d}",
+        user_id.hex,
+        api_key_id.hex if api_key_id is not None else None,
+        conversation_id.hex if conversation_id is not None else None,
+        *middle,
+        int(estimated),
+        cost,
+        latency,
+        ttft,
+        status,
+        error_type,
+    )
 
 
 def _upsert(dialect: str) -> Insert:
