@@ -141,6 +141,21 @@ async def test_keep_alive_connections_are_reused_and_closed_ones_are_not(
     assert server.connections == 2
 
 
+async def test_a_connection_that_answered_an_error_goes_back_to_the_pool(
+    client: PooledHttpClient,
+) -> None:
+    """An error answer (read whole for its message) leaves its connection reusable: not
+    leaked half-open, nor closed for nothing."""
+    error = b'{"error": {"message": "overloaded"}}'
+    failed = response(error, f"Content-Length: {len(error)}", status="503 Service Unavailable")
+    ok = response(RAW, f"Content-Length: {len(RAW)}")
+    async with CannedServer(failed, ok) as server:
+        with pytest.raises(ProviderUnavailable):
+            await post_json(client, server.url)
+        assert await post_json(client, server.url) == ANSWER
+    assert server.connections == 1
+
+
 async def test_a_connection_that_answered_twice_is_not_reused(client: PooledHttpClient) -> None:
     ok = response(RAW, f"Content-Length: {len(RAW)}")
     stray = response(b'{"stray": true}', "Content-Length: 15")
