@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from parley.application.ports.cache import Cache
@@ -69,6 +69,23 @@ def api_key_state(key: ApiKey) -> dict[str, Any]:
 
 
 _MISSING: dict[str, Any] = {"missing": True}
+#: Decoded states kept (`AuthStateCache._decode`); past this many they are all dropped.
+DECODED_MAX_ENTRIES = 10_000
+T = TypeVar("T")
+
+
+def _session_from(raw: dict[str, Any]) -> SessionState:
+    return SessionState(UUID(raw["user_id"]), bool(raw["active"]), float(raw["expires_at"]))
+
+
+def _user_from(raw: dict[str, Any]) -> UserState:
+    return UserState(Role(raw["role"]), Tier(raw["tier"]), UserStatus(raw["status"]))
+
+
+def _api_key_from(raw: dict[str, Any]) -> ApiKeyState:
+    return ApiKeyState(
+        UUID(raw["id"]), UUID(raw["user_id"]), bool(raw["active"]), raw["expires_at"]
+    )
 
 
 class AuthStateCache:
@@ -77,6 +94,7 @@ class AuthStateCache:
         self._uow_factory = uow_factory
         self._ttl = ttl_seconds
         self._loads: SingleFlight[str, dict[str, Any]] = SingleFlight()
+        self._decoded: dict[str, tuple[dict[str, Any], Any]] = {}
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -85,32 +103,27 @@ class AuthStateCache:
             found = await uow.sessions.get(session_id)
             return session_state(found) if found else None
 
-        raw = await self._read(f"auth:session:{session_id}", load)
-        if raw is None:
-            return None
-        return SessionState(UUID(raw["user_id"]), bool(raw["active"]), float(raw["expires_at"]))
+        key = f"auth:session:{session_id}"
+        raw = await self._read(key, load)
+        return None if raw is None else self._decode(key, raw, _session_from)
 
     async def user(self, user_id: UUID) -> UserState | None:
         async def load(uow: UnitOfWork) -> dict[str, Any] | None:
             found = await uow.users.get(user_id)
             return user_state(found) if found else None
 
-        raw = await self._read(f"auth:user:{user_id}", load)
-        if raw is None:
-            return None
-        return UserState(Role(raw["role"]), Tier(raw["tier"]), UserStatus(raw["status"]))
+        key = f"auth:user:{user_id}"
+        raw = await self._read(key, load)
+        return None if raw is None else self._decode(key, raw, _user_from)
 
     async def api_key(self, key_hash: str) -> ApiKeyState | None:
         async def load(uow: UnitOfWork) -> dict[str, Any] | None:
             found = await uow.api_keys.get_by_hash(key_hash)
             return api_key_state(found) if found else None
 
-        raw = await self._read(f"auth:apikey:{key_hash}", load)
-        if raw is None:
-            return None
-        return ApiKeyState(
-            UUID(raw["id"]), UUID(raw["user_id"]), bool(raw["active"]), raw["expires_at"]
-        )
+        key = f"auth:apikey:{key_hash}"
+        raw = await self._read(key, load)
+        return None if raw is None else self._decode(key, raw, _api_key_from)
 
     async def _read(
         self, key: str, load: Callable[[UnitOfWork], Awaitable[dict[str, Any] | None]]
@@ -128,6 +141,21 @@ class AuthStateCache:
 
             raw = await self._loads.do(key, fill)  # concurrent misses share one load
         return None if raw.get("missing") else raw
+
+    def _decode(self, key: str, raw: dict[str, Any], decode: Callable[[dict[str, Any]], T]) -> T:
+        """`decode(raw)`, kept for as long as the cache hands back this same entry. An
+        in-process cache returns the object it stores, so a credential's state is decoded
+        once per change, not on every request; any write stores a new entry, which is
+        decoded afresh (a shared cache's copies always are). The kept entry is referenced
+        here, so its identity cannot be reused by another object."""
+        known = self._decoded.get(key)
+        if known is not None and known[0] is raw:
+            return cast(T, known[1])
+        value = decode(raw)
+        if len(self._decoded) >= DECODED_MAX_ENTRIES:
+            self._decoded.clear()
+        self._decoded[key] = (raw, value)
+        return value
 
     # --- writes (call after the change is committed) ---------------------------------------
 
