@@ -20,6 +20,9 @@ from parley.domain.circuit import (
 from parley.log import get_logger
 
 log = get_logger("parley.circuit")
+#: A model never seen yet: its circuit is closed (states are immutable, so one is shared
+#: rather than built on every call — a frozen dataclass costs a few microseconds).
+_NEW = BreakerState()
 Transition = Callable[[BreakerState, float, BreakerSettings], BreakerState]
 
 
@@ -58,7 +61,7 @@ class MemoryCircuitBreaker:
         self._clock = clock
 
     async def allow(self, name: str) -> tuple[bool, float]:
-        old = self._states.get(name, BreakerState())
+        old = self._states.get(name, _NEW)
         if old.circuit is Circuit.CLOSED:
             return True, 0.0
         new, result = allow_transition(old, self._clock(), self._settings)
@@ -73,10 +76,10 @@ class MemoryCircuitBreaker:
         await self._apply(name, on_failure)
 
     async def state(self, name: str) -> Circuit:
-        return self._states.get(name, BreakerState()).circuit
+        return self._states.get(name, _NEW).circuit
 
     async def _apply(self, name: str, transition: Transition) -> None:
-        old = self._states.get(name, BreakerState())
+        old = self._states.get(name, _NEW)
         new = transition(old, self._clock(), self._settings)
         self._states[name] = new
         await self._notify.changed(name, old.circuit, new.circuit)

@@ -21,6 +21,7 @@ from parley.domain.users import Tier
 
 MINUTE, DAY = 60, 86_400
 MICROS = Decimal(1_000_000)
+UNLIMITED = LimitPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +46,9 @@ class Admission:
     settled: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class _Limit:
-    """Why a claim exists: the limit it enforces (for the refusal) and when it resets."""
-
-    name: str
-    retry_after: float
+#: Why a claim exists: the limit it enforces (named in the refusal) and the seconds until it
+#: resets. A plain tuple: one is made per claim of every request, and only a refusal reads it.
+_Limit = tuple[str, float]
 
 
 def _windows(now: float) -> tuple[int, int, str, float, float, float]:
@@ -90,7 +88,7 @@ class ChatAdmission:
         self._lease = stream_lease_seconds
 
     async def subjects(self, principal: Principal) -> list[Subject]:
-        user_policy = self._tiers.get(principal.tier, LimitPolicy()).overridden_by(
+        user_policy = self._tiers.get(principal.tier, UNLIMITED).overridden_by(
             await self._overrides.for_user(principal.user_id)
         )
         subjects = [Subject(f"user:{principal.user_id}", user_policy)]
@@ -128,12 +126,12 @@ class ChatAdmission:
             if policy.requests_per_minute is not None:
                 key = f"rpm:{subject.key}:{minute}"
                 claims.append(Claim(key, 1, policy.requests_per_minute, MINUTE * 2, sticky=True))
-                limits.append(_Limit("requests_per_minute", to_minute))
+                limits.append(("requests_per_minute", to_minute))
             if streaming and policy.concurrent_streams is not None:
                 key = f"streams:{subject.key}"
                 slot = uuid7().hex
                 claims.append(Claim(key, 1, policy.concurrent_streams, self._lease, slot))
-                limits.append(_Limit("concurrent_streams", 1.0))
+                limits.append(("concurrent_streams", 1.0))
                 admission.slots.append((key, slot))
             for limit_value, key, ttl, wait in (
                 (policy.tokens_per_minute, f"tpm:{subject.key}:{minute}", MINUTE * 2, to_minute),
@@ -141,12 +139,12 @@ class ChatAdmission:
             ):
                 if limit_value is not None:
                     claims.append(Claim(key, tokens, limit_value, ttl))
-                    limits.append(_Limit("tokens", wait))
+                    limits.append(("tokens", wait))
                     admission.token_keys.append((key, ttl))
             if policy.monthly_budget is not None and micros > 0:
                 key, budget = f"budget:{subject.key}:{month}", int(policy.monthly_budget * MICROS)
                 claims.append(Claim(key, micros, budget, DAY * 40))
-                limits.append(_Limit("monthly_budget", to_month))
+                limits.append(("monthly_budget", to_month))
                 admission.budget_keys.append((key, DAY * 40))
         held = await self._store.reserve(claims)
         first = subjects[0].policy.requests_per_minute
@@ -157,8 +155,8 @@ class ChatAdmission:
                 "X-RateLimit-Reset": str(math.ceil(to_minute)),
             }
         if held.refused is not None:  # nothing to give back: the admission is dropped
-            refused = limits[held.refused]
-            self._refuse(refused.name, refused.retry_after, admission.headers)
+            name, retry_after = limits[held.refused]
+            self._refuse(name, retry_after, admission.headers)
         return admission
 
     async def settle(self, admission: Admission, used_tokens: int, cost: Decimal) -> None:
