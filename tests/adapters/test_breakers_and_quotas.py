@@ -103,6 +103,17 @@ async def check_quota_store(store: QuotaStore) -> None:
     assert after == Reservation(None, (2, 5))  # rpm: the refused request and this one
     assert (await store.reserve([Claim("slots", 1, 1, 60, slot_id="w")])).refused is None
 
+    # A counter lives for its ttl from its first use, however often it is added to; once
+    # expired, the next use starts it again from zero.
+    window = [Claim("window", 1, 10, 0.3)]
+    await store.reserve(window)
+    await asyncio.sleep(0.2)
+    assert (await store.reserve(window)).used == (2,)
+    await asyncio.sleep(0.2)  # 0.4 s after the first use: gone, though used 0.2 s ago
+    assert (await store.reserve(window)).used == (1,)
+    await store.settle(Settlement(adjustments=(("window", 4, 0.3),)))
+    assert (await store.reserve(window)).used == (6,)
+
 
 async def test_memory_quota_store() -> None:
     await check_quota_store(MemoryQuotaStore())

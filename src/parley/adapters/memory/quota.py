@@ -15,12 +15,14 @@ class MemoryQuotaStore:
 
     async def reserve(self, claims: Sequence[Claim]) -> Reservation:
         now = time.monotonic()
+        counters = self._counters
         used: list[int] = []
         for index, claim in enumerate(claims):
             if claim.slot_id is not None:
                 used.append(len(self._live_slots(claim.key, now)))
             else:
-                used.append(self._value(claim.key, now))
+                entry = counters.get(claim.key)
+                used.append(entry[1] if entry is not None and entry[0] > now else 0)
             if used[index] + claim.amount > claim.limit:
                 self._take_sticky(claims[:index], now)
                 return Reservation(index, tuple(used))
@@ -61,9 +63,11 @@ class MemoryQuotaStore:
         return entry[1]
 
     def _set(self, key: str, value: int, ttl_seconds: float, now: float) -> None:
+        """`value` under `key`, keeping a live counter's expiry (a window's end stays put)."""
         if len(self._counters) > 100_000:
             self._counters = {k: v for k, v in self._counters.items() if v[0] > now}
-        expires = self._counters.get(key, (now + ttl_seconds, 0))[0]
+        entry = self._counters.get(key)
+        expires = entry[0] if entry is not None and entry[0] > now else now + ttl_seconds
         self._counters[key] = (expires, value)
 
     def _live_slots(self, key: str, now: float) -> dict[str, float]:

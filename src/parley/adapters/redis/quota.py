@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 
 from redis.asyncio import Redis
 
@@ -139,7 +138,7 @@ class FailoverQuotaStore:
                 return await self._primary.reserve(claims)
             except Exception as error:
                 self._failed(error)
-        local = [replace(claim, limit=self._local_limit(claim.limit)) for claim in claims]
+        local = [claim._replace(limit=self._local_limit(claim.limit)) for claim in claims]
         return await self._fallback.reserve(local)
 
     async def settle(self, settlement: Settlement) -> None:

@@ -133,14 +133,16 @@ class ChatAdmission:
                 claims.append(Claim(key, 1, policy.concurrent_streams, self._lease, slot))
                 limits.append(("concurrent_streams", 1.0))
                 admission.slots.append((key, slot))
-            for limit_value, key, ttl, wait in (
-                (policy.tokens_per_minute, f"tpm:{subject.key}:{minute}", MINUTE * 2, to_minute),
-                (policy.tokens_per_day, f"tpd:{subject.key}:{day}", DAY * 2, to_day),
-            ):
-                if limit_value is not None:
-                    claims.append(Claim(key, tokens, limit_value, ttl))
-                    limits.append(("tokens", wait))
-                    admission.token_keys.append((key, ttl))
+            if policy.tokens_per_minute is not None:
+                key = f"tpm:{subject.key}:{minute}"
+                claims.append(Claim(key, tokens, policy.tokens_per_minute, MINUTE * 2))
+                limits.append(("tokens", to_minute))
+                admission.token_keys.append((key, MINUTE * 2))
+            if policy.tokens_per_day is not None:
+                key = f"tpd:{subject.key}:{day}"
+                claims.append(Claim(key, tokens, policy.tokens_per_day, DAY * 2))
+                limits.append(("tokens", to_day))
+                admission.token_keys.append((key, DAY * 2))
             if policy.monthly_budget is not None and micros > 0:
                 key, budget = f"budget:{subject.key}:{month}", int(policy.monthly_budget * MICROS)
                 claims.append(Claim(key, micros, budget, DAY * 40))
@@ -167,15 +169,9 @@ class ChatAdmission:
         admission.settled = True
         token_delta = used_tokens - admission.reserved_tokens
         micros_delta = int(cost * MICROS) - admission.reserved_micros
-        await self._store.settle(
-            Settlement(
-                adjustments=(
-                    *((key, token_delta, ttl) for key, ttl in admission.token_keys),
-                    *((key, micros_delta, ttl) for key, ttl in admission.budget_keys),
-                ),
-                slots=tuple(admission.slots),
-            )
-        )
+        adjustments = [(key, token_delta, ttl) for key, ttl in admission.token_keys]
+        adjustments += [(key, micros_delta, ttl) for key, ttl in admission.budget_keys]
+        await self._store.settle(Settlement(tuple(adjustments), tuple(admission.slots)))
 
     def _refuse(self, limit: str, retry_after: float, headers: dict[str, str]) -> None:
         self._metrics.limited(limit)
