@@ -165,10 +165,16 @@ def main() -> None:
                     ["psql", cfg.pg_admin_dsn, "-c", sql], check=True, capture_output=True
                 )
         env = cfg.env(a.backend, data, models)
-        # Work done per interval, not per request (the usage flush, the job queue's poll),
-        # would weigh ~50x its share at callgrind's pace: the flush then happens by batch
-        # size (500 rows), as under load, and the idle poll once a minute.
-        env = {"PARLEY_USAGE_FLUSH_SECONDS": "60", "PARLEY_JOB_POLL_SECONDS": "60", **env}
+        # Work done per interval, not per request (the usage flush, the job queue's poll,
+        # the API keys' last-use write), would weigh ~50x its share at callgrind's pace and
+        # make the count vary with when it falls: the usage flush then happens by batch size
+        # (500 rows), as under load, and the rest once in ten minutes.
+        per_interval = {
+            "PARLEY_USAGE_FLUSH_SECONDS": "600",
+            "PARLEY_JOB_POLL_SECONDS": "600",
+            "PARLEY_API_KEY_USE_FLUSH_SECONDS": "600",
+        }
+        env = {**per_interval, **env}
         exe = [sys.executable, str(cfg.exe)]  # valgrind runs the interpreter, not the script
         measure("parley", [*exe, "serve", "--host", HOST, "--port", str(PORT)], env, a)
 

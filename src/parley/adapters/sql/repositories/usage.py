@@ -3,8 +3,9 @@ on both databases and safe to add up in SQL."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -22,9 +23,13 @@ def to_micros(cost: Decimal) -> int:
     return int((cost * MICROS).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+#: "YYYY-MM-DD" of a date: a batch's records share one or two days, so each is formatted once.
+_day_text = functools.lru_cache(maxsize=16)(date.isoformat)
+
+
 def _rollup_key(record: UsageRecord) -> tuple[str, Any, str]:
     return (
-        record.at.date().isoformat(),
+        _day_text(record.at.date()),
         record.user_id,
         record.served_model or record.requested_model,
     )
@@ -38,15 +43,16 @@ class SqlUsageStore:
         if not records:
             return
         rollups: dict[tuple[str, Any, str], list[int]] = {}
-        for record in records:
+        micros = [to_micros(record.cost) for record in records]
+        for record, cost_micros in zip(records, micros, strict=True):
             totals = rollups.setdefault(_rollup_key(record), [0, 0, 0, 0])
             totals[0] += 1
             totals[1] += record.prompt_tokens
             totals[2] += record.completion_tokens
-            totals[3] += to_micros(record.cost)
+            totals[3] += cost_micros
         async with self._session_factory() as session:
             dialect = session.bind.dialect.name if session.bind else "sqlite"
-            for (day, user_id, model), (count, prompt, completion, micros) in sorted(
+            for (day, user_id, model), (count, prompt, completion, day_micros) in sorted(
                 rollups.items(), key=lambda item: (item[0][0], str(item[0][1]), item[0][2])
             ):
                 await session.execute(
@@ -57,10 +63,10 @@ class SqlUsageStore:
                         requests=count,
                         prompt_tokens=prompt,
                         completion_tokens=completion,
-                        cost_micros=micros,
+                        cost_micros=day_micros,
                     )
                 )
-            await _insert_logs(session, dialect, records)
+            await _insert_logs(session, dialect, records, micros)
             await session.commit()
 
     async def report(self, query: UsageQuery) -> Sequence[UsageRow]:
@@ -153,7 +159,9 @@ _SQLITE_INSERT = (
 )
 
 
-async def _insert_logs(session: AsyncSession, dialect: str, records: Sequence[UsageRecord]) -> None:
+async def _insert_logs(
+    session: AsyncSession, dialect: str, records: Sequence[UsageRecord], micros: Sequence[int]
+) -> None:
     """One row per record, in the session's transaction (already begun by the roll-ups).
 
     A record is written for every request, so this is the hot write: SQLAlchemy's bulk
@@ -168,13 +176,15 @@ async def _insert_logs(session: AsyncSession, dialect: str, records: Sequence[Us
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
     if dialect == "postgresql":
-        rows = [_values(record) for record in records]
+        rows = [_values(record, cost) for record, cost in zip(records, micros, strict=True)]
         await driver.copy_records_to_table("usage_logs", records=rows, columns=LOG_COLUMNS)
     else:
-        await driver.executemany(_SQLITE_INSERT, [_sqlite_values(record) for record in records])
+        rows = [_sqlite_values(record, cost) for record, cost in zip(records, micros, strict=True)]
+        await driver.executemany(_SQLITE_INSERT, rows)
 
 
-def _values(record: UsageRecord) -> tuple[Any, ...]:
+def _values(record: UsageRecord, cost_micros: int) -> tuple[Any, ...]:
+    """The row as the drivers take it (`cost_micros`: `to_micros(record.cost)`)."""
     if record.at.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
     return (
@@ -190,7 +200,7 @@ def _values(record: UsageRecord) -> tuple[Any, ...]:
         record.prompt_tokens,
         record.completion_tokens,
         record.tokens_estimated,
-        to_micros(record.cost),
+        cost_micros,
         record.latency_ms,
         record.ttft_ms,
         record.status.value,
@@ -198,17 +208,17 @@ def _values(record: UsageRecord) -> tuple[Any, ...]:
     )
 
 
-def _sqlite_values(record: UsageRecord) -> tuple[Any, ...]:
+def _sqlite_values(record: UsageRecord, cost_micros: int) -> tuple[Any, ...]:
     """What SQLAlchemy binds on SQLite: UUIDs as 32 hex digits, UTC times as naive text with
     microseconds, booleans as 0/1; the rest as `_values` gives it. (ISO format with a space
     is that text, at a fraction of strftime's cost.)"""
     (id_, at, user_id, api_key_id, conversation_id, *middle, estimated, cost, latency, ttft,
-     status, error_type) = _values(record)  # fmt: skip
+     status, error_type) = _values(record, cost_micros)  # fmt: skip
     if at.tzinfo is not UTC:
         at = at.astimezone(UTC)
     return (
         id_.hex,
-        at.replace(tzinfo=None).isoformat(" ", "microseconds"),
+        at.isoformat(" ", "microseconds")[:26],  # without its "+00:00"
         user_id.hex,
         api_key_id.hex if api_key_id is not None else None,
         conversation_id.hex if conversation_id is not None else None,
