@@ -52,6 +52,8 @@ class ParleyApp(FastAPI):
     hot_routes: dict[tuple[str, str], HotRoute]
     hot_paths: dict[tuple[str, str], ASGIApp]
     max_body_bytes: int
+    #: Also in `state.services`; read from here on the hot path (`services_of`).
+    services: Services | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -68,6 +70,8 @@ def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with services_lifespan() as services:
             app.state.services = services
+            if isinstance(app, ParleyApp):
+                app.services = services
             yield
 
     app = ParleyApp(

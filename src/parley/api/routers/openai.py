@@ -29,6 +29,7 @@ from parley.api.errors import (
     responses,
     validation_response,
 )
+from parley.api.middleware import services_of
 from parley.api.openai_format import ChunkWriter, completion_json, openai_error, tool_call_json
 from parley.api.raw import (
     BodyNotParsed,
@@ -44,7 +45,6 @@ from parley.api.schemas.openai import ChatCompletionIn
 from parley.api.sse import SSE_DONE, sse_data
 from parley.application.chat.completions import CompletionInput, CompletionResult
 from parley.application.chat.metering import MeteredStream
-from parley.application.services import Services
 from parley.domain.chat import FinishEvent, TextDelta, ToolCallEvent, Usage, UsageEvent
 from parley.domain.errors import AuthenticationRequired, ParleyError
 
@@ -81,7 +81,9 @@ class ChatCompletionsEndpoint:
         except ClientLeft:
             return
         headers = headers_of(scope)
-        services: Services = scope["app"].state.services
+        services = services_of(scope["app"])
+        if services is None:
+            raise RuntimeError("POST /v1/chat/completions before the app started")
         try:
             payload = json_body(body, headers.get(b"content-type"))
             credential = credential_of(
