@@ -4,6 +4,7 @@ does not move.
     python bench/instructions.py                      # Parley (SQLite) and the floor
     python bench/instructions.py --target parley --requests 2000
     python bench/instructions.py --target parley --parley-env PYTHONPATH=/path/to/other/src
+    python bench/instructions.py --target parley --ablate limits,log   # what they cost
 
 On a shared VM the same build's CPU time per request moves by ±30 % within an hour (and
 by 3x between machines of the same kind: bench/NOTES.md), so a small change cannot be
@@ -21,6 +22,10 @@ instrumentation on (`callgrind_control -i on`), sends `--requests` non-streamed
 the counts. Targets: `parley` (exactly as run.py starts it: API key, limits, usage,
 metrics and the access log on) and `floor` (bench/floor.py: the same stack with no
 feature). Every answer must be 200, or the run fails.
+
+`--ablate` switches parts of the path off (bench/ablate/sitecustomize.py; `log` sets the
+log level to warning, `limits` removes every tier limit): what a feature costs is the
+difference it makes. bench/NOTES.md has the table.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -38,6 +44,18 @@ import run
 from benchlib import Url, build_request, iter_body, read_head
 from run import BENCH, GATEWAY_MODELS, HOST, PROMPT, ParleyConfig, Proc
 
+ABLATIONS = ("log", "limits", "metrics", "usage", "auth", "breaker")
+NO_LIMITS = {
+    name: None
+    for name in (
+        "requests_per_minute",
+        "tokens_per_minute",
+        "tokens_per_day",
+        "concurrent_streams",
+        "monthly_budget",
+        "max_output_tokens",
+    )
+}
 PORT = 18500
 MOCK_PORT = 18012
 VALGRIND = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
@@ -115,8 +133,9 @@ def measure(name: str, cmd: list[str], env: dict[str, str] | None, a: argparse.N
         control(server.pid, "--instr=off")
         control(server.pid, "--dump")
         instructions = total_instructions(work, server.pid)
+        label = f"{name} (without {a.ablate})" if a.ablate and name == "parley" else name
         print(
-            f"{name}: {instructions / a.requests / 1e6:.3f} M instructions per request "
+            f"{label}: {instructions / a.requests / 1e6:.3f} M instructions per request "
             f"({a.requests} requests over {a.conns} connections)"
         )
         sys.stdout.flush()
@@ -133,11 +152,17 @@ def main() -> None:
     ap.add_argument("--conns", type=int, default=8)
     ap.add_argument("--backend", choices=("sqlite", "pg"), default="sqlite")
     ap.add_argument("--start-timeout", type=float, default=300.0)
+    ap.add_argument(
+        "--ablate", default="", help=f"comma-separated parts to switch off: {','.join(ABLATIONS)}"
+    )
     ap.add_argument("--parley-exe", type=Path, default=ParleyConfig.exe)
     ap.add_argument(
         "--parley-env", action="append", default=[], metavar="KEY=VALUE", help="repeatable"
     )
     a = ap.parse_args()
+    ablate = [part for part in a.ablate.split(",") if part]
+    if unknown := set(ablate) - set(ABLATIONS):
+        raise SystemExit(f"--ablate: unknown {sorted(unknown)}; known: {ABLATIONS}")
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("needs valgrind (apt-get install valgrind)")
     if a.target in ("floor", "both"):
@@ -177,6 +202,14 @@ def main() -> None:
             "PARLEY_MODEL_CATALOG_CHECK_SECONDS": "600",
         }
         env = {**per_interval, **env}
+        if "log" in ablate:
+            env["PARLEY_LOG_LEVEL"] = "warning"
+        if "limits" in ablate:
+            env["PARLEY_TIER_LIMITS"] = json.dumps({"free": NO_LIMITS, "pro": NO_LIMITS})
+        if patched := [part for part in ablate if part not in ("log", "limits")]:
+            path = [str(BENCH / "ablate"), *filter(None, [env.get("PYTHONPATH", "")])]
+            env["PYTHONPATH"] = os.pathsep.join(path)
+            env["PARLEY_BENCH_ABLATE"] = ",".join(patched)
         exe = [sys.executable, str(cfg.exe)]  # valgrind runs the interpreter, not the script
         measure("parley", [*exe, "serve", "--host", HOST, "--port", str(PORT)], env, a)
 
