@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from parley.adapters.config.models_file import ModelsFileError, load_models_file
+from parley.adapters.security import secret_box
 from parley.adapters.security.secret_box import FernetSecretBox
 from parley.adapters.sql.engine import create_engine, create_session_factory
 from parley.adapters.sql.uow import SqlUnitOfWork
@@ -87,6 +88,25 @@ def test_secret_box_round_trip_and_refusals() -> None:
     assert FernetSecretBox(SECRET, purpose="other").open(token) is None
     assert box.open(token[:-4] + "AAAA") is None
     assert box.open("not a token") is None
+
+
+def test_a_stored_key_is_decrypted_once_per_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opened on every request to its model: decrypted once, then from memory; a new token
+    (a changed key) is decrypted afresh; a token that does not open stays refused."""
+    box = FernetSecretBox(SECRET)
+    first, second = box.seal("sk-one"), box.seal("sk-two")
+    decrypts: list[bytes] = []
+    fernet = box._fernet
+    decrypt = fernet.decrypt
+    monkeypatch.setattr(fernet, "decrypt", lambda token: decrypts.append(token) or decrypt(token))
+    assert [box.open(first) for _ in range(3)] == ["sk-one"] * 3
+    assert box.open(second) == "sk-two"
+    assert [box.open("not a token") for _ in range(2)] == [None, None]
+    assert len(decrypts) == 3
+    monkeypatch.setattr(secret_box, "OPENED_MAX_ENTRIES", 2)
+    box.open(box.seal("sk-three"))  # past the bound: the kept tokens are dropped
+    assert box.open(first) == "sk-one"
+    assert len(decrypts) == 5
 
 
 YAML = """
