@@ -5,6 +5,7 @@ does not move.
     python bench/instructions.py --target parley --requests 2000
     python bench/instructions.py --target parley --parley-env PYTHONPATH=/path/to/other/src
     python bench/instructions.py --target parley --ablate limits,log   # what they cost
+    python bench/instructions.py --target parley --turns --requests 200   # conversation turns
 
 On a shared VM the same build's CPU time per request moves by ±30 % within an hour (and
 by 3x between machines of the same kind: bench/NOTES.md), so a small change cannot be
@@ -61,10 +62,18 @@ MOCK_PORT = 18012
 VALGRIND = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
 
 
-async def send_requests(url: str, auth: str, total: int, conns: int) -> None:
-    """`total` requests over `conns` keep-alive connections; raises on any non-200."""
+async def send_requests(
+    url: str, auth: str, total: int, conns: int, *, turns: bool = False
+) -> None:
+    """`total` requests over `conns` keep-alive connections; raises on any non-200. A
+    completion, or with `turns` a conversation turn (`POST /v2/chat/stream`, a new
+    conversation each time, as run.py's scenario 3)."""
     target = Url.parse(url)
-    body = {"model": GATEWAY_MODELS["fast"], "messages": [{"role": "user", "content": PROMPT}]}
+    body: dict[str, object] = (
+        {"message": PROMPT, "model": GATEWAY_MODELS["fast"]}
+        if turns
+        else {"model": GATEWAY_MODELS["fast"], "messages": [{"role": "user", "content": PROMPT}]}
+    )
     request = build_request(target, body, auth)
     counts = [total // conns + (1 if i < total % conns else 0) for i in range(conns)]
 
@@ -124,17 +133,19 @@ def measure(name: str, cmd: list[str], env: dict[str, str] | None, a: argparse.N
             if err := run.Harness.parley_account(harness, target):
                 raise SystemExit(err)
             auth = target.auth
-        url = f"{base}/v1/chat/completions"
-        asyncio.run(send_requests(url, auth, a.warmup, a.conns))
+        turns = a.turns and name == "parley"
+        url = f"{base}/v2/chat/stream" if turns else f"{base}/v1/chat/completions"
+        asyncio.run(send_requests(url, auth, a.warmup, a.conns, turns=turns))
         control(server.pid, "--zero")
         control(server.pid, "--instr=on")
-        asyncio.run(send_requests(url, auth, a.requests, a.conns))
+        asyncio.run(send_requests(url, auth, a.requests, a.conns, turns=turns))
         control(server.pid, "--instr=off")
         control(server.pid, "--dump")
         instructions = total_instructions(work, server.pid)
         label = f"{name} (without {a.ablate})" if a.ablate and name == "parley" else name
+        unit = "turn" if turns else "request"
         print(
-            f"{label}: {instructions / a.requests / 1e6:.3f} M instructions per request "
+            f"{label}: {instructions / a.requests / 1e6:.3f} M instructions per {unit} "
             f"({a.requests} requests over {a.conns} connections)"
         )
         sys.stdout.flush()
@@ -150,6 +161,11 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--conns", type=int, default=8)
     ap.add_argument("--backend", choices=("sqlite", "pg"), default="sqlite")
+    ap.add_argument(
+        "--turns",
+        action="store_true",
+        help="Parley: count POST /v2/chat/stream turns (scenario 3) instead of completions",
+    )
     ap.add_argument("--start-timeout", type=float, default=300.0)
     ap.add_argument(
         "--ablate", default="", help=f"comma-separated parts to switch off: {','.join(ABLATIONS)}"

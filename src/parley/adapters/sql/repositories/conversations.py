@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, delete, insert, select, tuple_, update
+from sqlalchemy import Row, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.adapters.sql.repositories.search import matches_terms
@@ -31,27 +31,43 @@ def _conversation_from_row(row: Row[Any]) -> Conversation:
     )
 
 
+# The statements every chat turn runs, built once: the values go in as parameters, so
+# SQLAlchemy finds the compiled form in its cache by a constant key instead of building a
+# statement, and coercing each value into it, per call (bench/NOTES.md, fifth session).
+_INSERT_CONVERSATION = insert(conversations)
+_GET_CONVERSATION = select(conversations).where(conversations.c.id == bindparam("conversation_id"))
+_TOUCH_CONVERSATION = (
+    update(conversations)
+    .where(conversations.c.id == bindparam("conversation_id"))
+    .values(updated_at=bindparam("at"))
+)
+_INSERT_MESSAGE = insert(messages)
+
+
 class SqlConversationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def add(self, conversation: Conversation) -> None:
         await self._session.execute(
-            insert(conversations).values(
-                id=conversation.id,
-                user_id=conversation.user_id,
-                title=conversation.title,
-                model=conversation.model,
-                system_prompt=conversation.system_prompt,
-                archived=conversation.archived,
-                created_at=conversation.created_at,
-                updated_at=conversation.updated_at,
-            )
+            _INSERT_CONVERSATION,
+            {
+                "id": conversation.id,
+                "user_id": conversation.user_id,
+                "title": conversation.title,
+                "model": conversation.model,
+                "system_prompt": conversation.system_prompt,
+                "archived": conversation.archived,
+                "created_at": conversation.created_at,
+                "updated_at": conversation.updated_at,
+            },
         )
 
     async def get(self, conversation_id: UUID) -> Conversation | None:
-        query = select(conversations).where(conversations.c.id == conversation_id)
-        row = (await self._session.execute(query)).first()
+        result = await self._session.execute(
+            _GET_CONVERSATION, {"conversation_id": conversation_id}
+        )
+        row = result.first()
         return _conversation_from_row(row) if row else None
 
     async def update(self, conversation: Conversation) -> None:
@@ -69,7 +85,7 @@ class SqlConversationRepository:
 
     async def touch(self, conversation_id: UUID, at: datetime) -> None:
         await self._session.execute(
-            update(conversations).where(conversations.c.id == conversation_id).values(updated_at=at)
+            _TOUCH_CONVERSATION, {"conversation_id": conversation_id, "at": at}
         )
 
     async def delete(self, conversation_id: UUID) -> None:
@@ -145,15 +161,16 @@ class SqlMessageRepository:
 
     async def add(self, message: Message) -> None:
         await self._session.execute(
-            insert(messages).values(
-                id=message.id,
-                conversation_id=message.conversation_id,
-                role=message.role.value,
-                tool_call_id=message.tool_call_id,
-                file_ids=[str(file_id) for file_id in message.file_ids] or None,
-                created_at=message.created_at,
+            _INSERT_MESSAGE,
+            {
+                "id": message.id,
+                "conversation_id": message.conversation_id,
+                "role": message.role.value,
+                "tool_call_id": message.tool_call_id,
+                "file_ids": [str(file_id) for file_id in message.file_ids] or None,
+                "created_at": message.created_at,
                 **_mutable_values(message),
-            )
+            },
         )
 
     async def get(self, message_id: UUID) -> Message | None:
