@@ -102,11 +102,15 @@ def create_app(services_lifespan: ServicesLifespan, settings: Settings) -> FastA
         admin_tools,
         incidents,
     )
-    # The hot path: a bare ASGI endpoint, dispatched ahead of the framework's stack; in the
+    # The hot paths: bare ASGI endpoints, dispatched ahead of the framework's stack; in the
     # router too (first), for a request the exact dispatch does not match.
-    completions = openai.ChatCompletionsEndpoint()
-    app.router.routes.insert(0, RawRoute(openai.PATH, completions, methods=["POST"]))
-    app.hot_routes = {("POST", openai.PATH): HotRoute(openai.PATH, completions)}
+    hot: dict[str, ASGIApp] = {
+        openai.PATH: openai.ChatCompletionsEndpoint(),
+        chat.PATH: chat.ChatStreamEndpoint(),
+    }
+    for path, endpoint in hot.items():
+        app.router.routes.insert(0, RawRoute(path, endpoint, methods=["POST"]))
+    app.hot_routes = {("POST", path): HotRoute(path, endpoint) for path, endpoint in hot.items()}
     app.hot_paths = {key: _hot(route, settings) for key, route in app.hot_routes.items()}
     app.max_body_bytes = settings.max_request_body_bytes
     for module in routers:

@@ -12,15 +12,23 @@ use case, render with the shared renderers.
 
 from __future__ import annotations
 
+import asyncio
 import email.message
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from typing import Any
 
+from pydantic import ValidationError
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from parley.api.errors import unexpected_error_response
+from parley.api.errors import (
+    error_response,
+    http_error_response,
+    unexpected_error_response,
+    validation_response,
+)
+from parley.domain.errors import ParleyError
 
 
 class RawRoute(Route):
@@ -80,6 +88,26 @@ class InvalidJson(Exception):
         ]
 
 
+#: What a hot endpoint answers with a problem before its response starts.
+RequestError = ParleyError | ValidationError | InvalidJson | BodyNotParsed
+REQUEST_ERRORS = (ParleyError, ValidationError, InvalidJson, BodyNotParsed)
+MISSING_BODY = [{"loc": ("body",), "msg": "Field required", "type": "missing"}]
+
+
+def request_error_response(error: RequestError, path: str) -> ASGIApp:
+    """The problem a hot endpoint answers for `error`, as the FastAPI route would: the
+    domain error's status, FastAPI's 422 for validation (with `body` first in `loc`) and
+    for undecodable JSON, and 400 for a body that is not text at all."""
+    if isinstance(error, ParleyError):
+        return error_response(error, path)
+    if isinstance(error, ValidationError):
+        errors = [{**item, "loc": ("body", *item["loc"])} for item in error.errors()]
+        return validation_response(errors, path)
+    if isinstance(error, InvalidJson):
+        return validation_response(error.errors, path)
+    return http_error_response(400, "There was an error parsing the body", path)
+
+
 def headers_of(scope: Scope) -> dict[bytes, bytes]:
     """The request headers by lower-case name; the first of repeated headers wins (as
     Starlette's `Headers.get`)."""
@@ -87,6 +115,10 @@ def headers_of(scope: Scope) -> dict[bytes, bytes]:
     for name, value in scope["headers"]:
         found.setdefault(name, value)
     return found
+
+
+def header_text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value is not None else None
 
 
 async def read_body(receive: Receive) -> bytes:
@@ -151,6 +183,46 @@ async def send_response(
         }
     )
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def send_event_stream(
+    receive: Receive,
+    send: Send,
+    headers: Iterable[tuple[bytes, bytes]],
+    chunks: AsyncGenerator[bytes, None],
+) -> None:
+    """Answer 200 with `headers`, then send each of `chunks` as it comes. When the client
+    disconnects, the task is cancelled wherever it waits (usually inside `chunks`, which
+    then cleans up: closes the upstream call, keeps what was said) and the response ends
+    quietly; `chunks` is closed whichever way the response ends."""
+    await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
+    task = asyncio.current_task()
+    assert task is not None
+    state = {"finished": False, "left": False}
+
+    async def watch_disconnect() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        if not state["finished"]:
+            state["left"] = True
+            task.cancel()
+
+    watcher = asyncio.create_task(watch_disconnect())
+    try:
+        try:
+            async for chunk in chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            await chunks.aclose()
+        state["finished"] = True
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except asyncio.CancelledError:
+        if not state["left"]:
+            raise
+        task.uncancel()  # our own cancellation: the client left, the stream is cleaned up
+    finally:
+        state["finished"] = True
+        watcher.cancel()
 
 
 def encode_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:

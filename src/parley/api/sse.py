@@ -18,4 +18,9 @@ def sse_data(data: Any) -> bytes:
 
 
 SSE_DONE = b"data: [DONE]\n\n"
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+#: The head of every event stream (proxies told not to buffer it).
+SSE_START_HEADERS = (
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+)

@@ -1,17 +1,40 @@
-"""`POST /v2/chat/stream`: a turn in a stored conversation, as server-sent events."""
+"""`POST /v2/chat/stream`: a turn in a stored conversation, as server-sent events.
+
+Measured in bench/ (scenario 3), so it is served like `POST /v1/chat/completions` (see
+api/routers/openai.py): a bare ASGI endpoint, `ChatStreamEndpoint`, dispatched by
+`ParleyApp` ahead of the framework's stack. It reads, authenticates and validates exactly as
+the FastAPI route did, in the same order, and answers the same problems; the FastAPI route
+below only documents the endpoint in the OpenAPI schema. The framework's routing,
+dependency solving and `StreamingResponse` (an anyio task group, and every chunk through
+the middleware's send wrappers) cost about a fifth of a turn (bench/NOTES.md).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
-from parley.api.deps import PrincipalDep, ServicesDep
-from parley.api.errors import render_error, responses
+from parley.api.deps import credential_of
+from parley.api.errors import render_error, responses, validation_response
+from parley.api.middleware import services_of
+from parley.api.raw import (
+    MISSING_BODY,
+    REQUEST_ERRORS,
+    ClientLeft,
+    encode_headers,
+    header_text,
+    headers_of,
+    json_body,
+    read_body,
+    request_error_response,
+    send_event_stream,
+)
 from parley.api.schemas.chat import ChatStreamIn
 from parley.api.schemas.conversations import ConversationOut, MessageOut
-from parley.api.sse import SSE_HEADERS, sse_event
+from parley.api.sse import SSE_START_HEADERS, sse_event
 from parley.application.chat.turn_events import (
     ConversationReady,
     ReplyDelta,
@@ -23,30 +46,69 @@ from parley.application.chat.turn_events import (
     UsageReported,
     UserMessageStored,
 )
+from parley.domain.errors import AuthenticationRequired
 
 router = APIRouter(tags=["chat"])
 
+PATH = "/v2/chat/stream"
+
 
 @router.post(
-    "/v2/chat/stream",
+    PATH,
     response_class=StreamingResponse,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "The turn, as events"},
         **responses(401, 403, 404, 422, 429),
     },
 )
-async def chat_stream(
-    body: ChatStreamIn, principal: PrincipalDep, services: ServicesDep
-) -> StreamingResponse:
-    turn = await services.chat.stream_chat(principal, body.turn())
-    return StreamingResponse(
-        _render(turn.events()),
-        media_type="text/event-stream",
-        headers={**SSE_HEADERS, "X-Parley-Model": turn.model.name},
-    )
+async def chat_stream(body: ChatStreamIn) -> StreamingResponse:  # pragma: no cover
+    """Schema only: requests are served by `ChatStreamEndpoint`, routed ahead of this.
+
+    Needs a bearer token (a session's access token or an API key) or `X-API-Key`."""
+    raise RuntimeError("POST /v2/chat/stream is served by ChatStreamEndpoint")
 
 
-async def _render(events: AsyncIterator[TurnEvent]) -> AsyncIterator[bytes]:
+class ChatStreamEndpoint:
+    """The ASGI endpoint of `POST /v2/chat/stream`."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            body = await read_body(receive)
+        except ClientLeft:
+            return
+        headers = headers_of(scope)
+        services = services_of(scope["app"])
+        if services is None:
+            raise RuntimeError("POST /v2/chat/stream before the app started")
+        try:
+            payload = json_body(body, headers.get(b"content-type"))
+            credential = credential_of(
+                header_text(headers.get(b"authorization")), header_text(headers.get(b"x-api-key"))
+            )
+            if not credential:
+                raise AuthenticationRequired()
+            principal = await services.identity.authenticate(credential)
+            if payload is None:
+                await validation_response(MISSING_BODY, PATH)(scope, receive, send)
+                return
+            # from_attributes: the same error texts as FastAPI for a body that is not an object
+            request = ChatStreamIn.model_validate(payload, from_attributes=True)
+            turn = await services.chat.stream_chat(principal, request.turn())
+        except REQUEST_ERRORS as error:
+            await request_error_response(error, PATH)(scope, receive, send)
+            return
+        start = [
+            *SSE_START_HEADERS,
+            (b"x-parley-model", turn.model.name.encode()),
+            *encode_headers(turn.headers),
+        ]
+        try:
+            await send_event_stream(receive, send, start, _render(turn.events()))
+        finally:
+            await turn.aclose()  # the reply kept and the turn accounted, however it ended
+
+
+async def _render(events: AsyncIterator[TurnEvent]) -> AsyncGenerator[bytes, None]:
     async for event in events:
         if isinstance(event, ReplyDelta):
             yield sse_event("delta", {"text": event.text})

@@ -14,35 +14,31 @@ FastAPI route below only documents the endpoint in the OpenAPI schema.
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import AsyncGenerator
 
 from fastapi import APIRouter
-from pydantic import ValidationError
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from parley import jsonio
 from parley.api.deps import credential_of
-from parley.api.errors import (
-    classify,
-    error_response,
-    http_error_response,
-    responses,
-    validation_response,
-)
+from parley.api.errors import classify, responses, validation_response
 from parley.api.middleware import services_of
 from parley.api.openai_format import ChunkWriter, completion_json, openai_error, tool_call_json
 from parley.api.raw import (
-    BodyNotParsed,
+    MISSING_BODY,
+    REQUEST_ERRORS,
     ClientLeft,
-    InvalidJson,
     encode_headers,
+    header_text,
     headers_of,
     json_body,
     read_body,
+    request_error_response,
+    send_event_stream,
     send_response,
 )
 from parley.api.schemas.openai import ChatCompletionIn
-from parley.api.sse import SSE_DONE, sse_data
+from parley.api.sse import SSE_DONE, SSE_START_HEADERS, sse_data
 from parley.application.chat.completions import CompletionInput, CompletionResult
 from parley.application.chat.metering import MeteredStream
 from parley.domain.chat import FinishEvent, TextDelta, ToolCallEvent, Usage, UsageEvent
@@ -53,12 +49,6 @@ router = APIRouter(tags=["openai-compatible"])
 PATH = "/v1/chat/completions"
 MODEL_HEADER = b"x-parley-model"
 JSON_TYPE = b"application/json"
-SSE_START_HEADERS = [
-    (b"content-type", b"text/event-stream; charset=utf-8"),
-    (b"cache-control", b"no-cache"),
-    (b"x-accel-buffering", b"no"),
-]
-_MISSING_BODY = [{"loc": ("body",), "msg": "Field required", "type": "missing"}]
 
 
 @router.post(
@@ -87,13 +77,13 @@ class ChatCompletionsEndpoint:
         try:
             payload = json_body(body, headers.get(b"content-type"))
             credential = credential_of(
-                _text(headers.get(b"authorization")), _text(headers.get(b"x-api-key"))
+                header_text(headers.get(b"authorization")), header_text(headers.get(b"x-api-key"))
             )
             if not credential:
                 raise AuthenticationRequired()
             principal = await services.identity.authenticate(credential)
             if payload is None:
-                await validation_response(_MISSING_BODY, PATH)(scope, receive, send)
+                await validation_response(MISSING_BODY, PATH)(scope, receive, send)
                 return
             # from_attributes: the same error texts as FastAPI for a body that is not an object
             request = ChatCompletionIn.model_validate(payload, from_attributes=True)
@@ -111,92 +101,49 @@ class ChatCompletionsEndpoint:
                 await services.chat.complete(principal, data, deliver)
                 return
             stream = await services.chat.stream_completion(principal, data)
-        except ParleyError as error:
-            await error_response(error, PATH)(scope, receive, send)
-            return
-        except ValidationError as error:
-            errors = [{**item, "loc": ("body", *item["loc"])} for item in error.errors()]
-            await validation_response(errors, PATH)(scope, receive, send)
-            return
-        except InvalidJson as error:
-            await validation_response(error.errors, PATH)(scope, receive, send)
-            return
-        except BodyNotParsed:
-            await http_error_response(400, "There was an error parsing the body", PATH)(
-                scope, receive, send
-            )
+        except REQUEST_ERRORS as error:
+            await request_error_response(error, PATH)(scope, receive, send)
             return
         include_usage = bool(request.stream_options and request.stream_options.include_usage)
         await _stream(stream, include_usage, receive, send)
-
-
-def _text(value: bytes | None) -> str | None:
-    return value.decode("latin-1") if value is not None else None
 
 
 async def _stream(stream: MeteredStream, include_usage: bool, receive: Receive, send: Send) -> None:
     """Send the SSE stream, one send per chunk as it arrives; stop it (closing the upstream
     call, accounting the partial answer) when the client disconnects. A provider failure
     mid-stream ends it with an OpenAI error event."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [
-                *SSE_START_HEADERS,
-                (MODEL_HEADER, stream.model.name.encode()),
-                *encode_headers(stream.headers),
-            ],
-        }
-    )
-    task = asyncio.current_task()
-    assert task is not None
-    state = {"finished": False, "left": False}
-
-    async def watch_disconnect() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-        if not state["finished"]:
-            state["left"] = True
-            task.cancel()
-
-    watcher = asyncio.create_task(watch_disconnect())
-    writer = ChunkWriter(stream.model.name)
+    headers = [
+        *SSE_START_HEADERS,
+        (MODEL_HEADER, stream.model.name.encode()),
+        *encode_headers(stream.headers),
+    ]
     try:
-        await send(_body(sse_data(writer.chunk({"role": "assistant", "content": ""}))))
-        usage: Usage | None = None
-        tool_index = 0
-        try:
-            async for event in stream:
-                if isinstance(event, TextDelta):
-                    await send(_body(writer.text_event(event.text)))
-                elif isinstance(event, ToolCallEvent):
-                    call = tool_call_json(event.call, tool_index)
-                    await send(_body(sse_data(writer.chunk({"tool_calls": [call]}))))
-                    tool_index += 1
-                elif isinstance(event, UsageEvent):
-                    usage = event.usage
-                elif isinstance(event, FinishEvent):
-                    await send(_body(sse_data(writer.chunk({}, event.reason))))
-        except ParleyError as error:
-            status, slug = classify(error)
-            await send(_body(sse_data(openai_error(status, error.detail, slug))))
-        else:
-            if include_usage and usage is not None:
-                await send(_body(sse_data(writer.usage_chunk(usage))))
-            await send(_body(SSE_DONE))
-        finally:
-            await stream.aclose()
-        state["finished"] = True
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-    except asyncio.CancelledError:
-        if not state["left"]:
-            raise
-        task.uncancel()  # our own cancellation: the client left, the stream is cleaned up
+        await send_event_stream(receive, send, headers, _chunks(stream, include_usage))
     finally:
-        state["finished"] = True
-        watcher.cancel()
+        await stream.aclose()  # the upstream call closed and the stream accounted, always
 
 
-def _body(chunk: bytes) -> Message:
-    return {"type": "http.response.body", "body": chunk, "more_body": True}
+async def _chunks(stream: MeteredStream, include_usage: bool) -> AsyncGenerator[bytes, None]:
+    writer = ChunkWriter(stream.model.name)
+    yield sse_data(writer.chunk({"role": "assistant", "content": ""}))
+    usage: Usage | None = None
+    tool_index = 0
+    try:
+        async for event in stream:
+            if isinstance(event, TextDelta):
+                yield writer.text_event(event.text)
+            elif isinstance(event, ToolCallEvent):
+                call = tool_call_json(event.call, tool_index)
+                yield sse_data(writer.chunk({"tool_calls": [call]}))
+                tool_index += 1
+            elif isinstance(event, UsageEvent):
+                usage = event.usage
+            elif isinstance(event, FinishEvent):
+                yield sse_data(writer.chunk({}, event.reason))
+    except ParleyError as error:
+        status, slug = classify(error)
+        yield sse_data(openai_error(status, error.detail, slug))
+        return
+    if include_usage and usage is not None:
+        yield sse_data(writer.usage_chunk(usage))
+    yield SSE_DONE

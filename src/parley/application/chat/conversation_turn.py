@@ -8,7 +8,7 @@ open while the model talks."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import replace
 
 from parley.application.chat.access import ModelAccess
@@ -159,7 +159,7 @@ class StreamChat:
             await uow.commit()
         return message
 
-    async def run(self, turn: ChatTurn) -> AsyncIterator[TurnEvent]:
+    async def run(self, turn: ChatTurn) -> AsyncGenerator[TurnEvent, None]:
         totals = TurnTotals()
         try:
             yield ConversationReady(turn.conversation, turn.created)

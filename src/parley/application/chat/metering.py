@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from parley.application.chat.cancellation import survive_cancellation
 from parley.application.chat.routing import OpenedStream
@@ -150,11 +150,14 @@ class MeteredStream:
         self._stream = stream
         self._meter = meter
         self._metrics = metrics
+        self._iterator: AsyncGenerator[StreamEvent, None] | None = None
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
-        return self._events()
+        if self._iterator is None:
+            self._iterator = self._events()
+        return self._iterator
 
-    async def _events(self) -> AsyncIterator[StreamEvent]:
+    async def _events(self) -> AsyncGenerator[StreamEvent, None]:
         usage: Usage | None = None
         parts: list[str] = []
         status = UsageStatus.CANCELLED
@@ -187,4 +190,12 @@ class MeteredStream:
             await survive_cancellation(finish)
 
     async def aclose(self) -> None:
-        await self._stream.aclose()
+        """Close the upstream call, and account the stream however far it got: a stream
+        left mid-way is accounted by its iteration (what was said so far); one never
+        iterated (the client left before the first chunk) here."""
+        try:
+            if self._iterator is not None:
+                await self._iterator.aclose()
+            await self._stream.aclose()
+        finally:
+            await survive_cancellation(self._meter.finish(UsageStatus.CANCELLED, served=self.model))

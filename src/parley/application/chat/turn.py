@@ -4,10 +4,11 @@ the totals the turn's meter is told at the end."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from parley.application.chat.cancellation import survive_cancellation
 from parley.application.chat.metering import Meter
 from parley.application.chat.requests import GenerationOptions
 from parley.application.chat.turn_events import TurnEvent
@@ -98,10 +99,23 @@ class ChatTurn:
         self.user_message = user_message
         self.options = options
         self.meter = meter
+        self._events: AsyncGenerator[TurnEvent, None] | None = None
 
     @property
     def headers(self) -> dict[str, str]:
         return self.meter.admission.headers
 
     def events(self) -> AsyncIterator[TurnEvent]:
-        return self._runner.run(self)
+        if self._events is None:
+            self._events = self._runner.run(self)
+        return self._events
+
+    async def aclose(self) -> None:
+        """End the turn however far it got: one left mid-way keeps and accounts what the
+        model said so far (its events' own cleanup); one never started (the client left
+        before the first event) is accounted here — its message is already stored."""
+        try:
+            if self._events is not None:
+                await self._events.aclose()
+        finally:
+            await survive_cancellation(self.meter.finish(UsageStatus.CANCELLED))
