@@ -12,6 +12,7 @@ stay on the standard library), while Parley reads nothing of that size in an ans
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -21,7 +22,20 @@ def dumps(value: Any) -> bytes:
     try:
         return orjson.dumps(value)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        try:
+            return text.encode()
+        except UnicodeEncodeError:
+            # A lone surrogate (one can only be inside a string) has no UTF-8: escaped as
+            # the standard library's ASCII mode would, the rest stays UTF-8.
+            return _SURROGATE.sub(_escape, text).encode()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def loads_answer(data: bytes | str) -> Any:

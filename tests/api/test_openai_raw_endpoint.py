@@ -142,7 +142,7 @@ async def test_requests_are_counted_under_the_route_template(
     assert 'route="/v1/chat/completions",status="200"' in metrics
 
 
-@pytest.mark.parametrize("text", ["hi", 'quote " and \\ and \n', "ü€😀", ""])
+@pytest.mark.parametrize("text", ["hi", 'quote " and \\ and \n', "ü€😀", "", "lone \ud800"])
 def test_text_events_are_the_generic_chunk_byte_for_byte(text: str) -> None:
     writer = ChunkWriter('a "model" ü')
     assert writer.text_event(text) == sse_data(writer.chunk({"content": text}))

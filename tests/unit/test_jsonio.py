@@ -36,6 +36,16 @@ def test_what_orjson_refuses_falls_back_to_the_standard_library(value: Any) -> N
     assert jsonio.dumps(value) == json.dumps(value, separators=(",", ":")).encode()
 
 
+def test_a_lone_surrogate_is_escaped_not_an_error() -> None:
+    # orjson refuses it and it has no UTF-8 form: the standard library's escape is kept.
+    value = {"text": "half a pair \ud83d here", "big": 2**70}
+    assert jsonio.dumps(value) == json.dumps(value, separators=(",", ":")).encode()
+    assert json.loads(jsonio.dumps({"text": "\udc00"})) == {"text": "\udc00"}
+    mixed = {"text": "ü \ud800 😀"}
+    assert jsonio.dumps(mixed) == '{"text":"ü \\ud800 😀"}'.encode()
+    assert json.loads(jsonio.dumps(mixed)) == mixed
+
+
 def test_non_finite_floats_become_null_never_invalid_json() -> None:
     assert json.loads(jsonio.dumps([math.nan, math.inf])) == [None, None]
 

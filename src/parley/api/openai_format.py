@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from typing import Any
 
+from parley import jsonio
 from parley.domain.chat import ChatCompletion, ToolCall, Usage
 
 
@@ -71,15 +71,15 @@ class ChunkWriter:
         self.created = int(time.time())
         self.model = model
         # A text delta is most of a stream: render the constant parts of its SSE event once.
-        head = json.dumps(self.chunk({"content": ""}), separators=(",", ":"))
-        before, _, after = head.partition('"content":""')
-        self._text_head = f'data: {before}"content":'.encode()
-        self._text_tail = f"{after}\n\n".encode()
+        head = jsonio.dumps(self.chunk({"content": ""}))
+        before, _, after = head.partition(b'"content":""')
+        self._text_head = b"data: " + before + b'"content":'
+        self._text_tail = after + b"\n\n"
 
     def text_event(self, text: str) -> bytes:
         """`sse_data(self.chunk({"content": text}))`, byte for byte, without rebuilding and
         re-encoding the whole chunk for every delta."""
-        return self._text_head + json.dumps(text).encode() + self._text_tail
+        return self._text_head + jsonio.dumps(text) + self._text_tail
 
     def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         return {

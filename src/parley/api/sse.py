@@ -1,20 +1,20 @@
-"""Server-sent events. Every `data:` line is one JSON document (json.dumps escapes newlines),
-so no model output or user content can end an event early or forge another one."""
+"""Server-sent events. Every `data:` line is one JSON document (JSON escapes newlines), so
+no model output or user content can end an event early or forge another one. Encoded with
+`jsonio.dumps` (orjson: compact UTF-8)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-_SEPARATORS = (",", ":")
+from parley import jsonio
 
 
 def sse_event(name: str, data: Any) -> bytes:
-    return f"event: {name}\ndata: {json.dumps(data, separators=_SEPARATORS)}\n\n".encode()
+    return b"event: " + name.encode() + b"\ndata: " + jsonio.dumps(data) + b"\n\n"
 
 
 def sse_data(data: Any) -> bytes:
-    return f"data: {json.dumps(data, separators=_SEPARATORS)}\n\n".encode()
+    return b"data: " + jsonio.dumps(data) + b"\n\n"
 
 
 SSE_DONE = b"data: [DONE]\n\n"
