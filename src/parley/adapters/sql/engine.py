@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 
 
 def is_sqlite(url: str) -> bool:
@@ -27,7 +27,13 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> A
         # One connection: SQLite runs one write transaction at a time anyway, and writers
         # that wait on its lock poll with sleeps of up to 100 ms (multi-second p99s under
         # load, bench/NOTES.md); waiting in the pool's queue instead is first-come first-served.
-        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0)
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_reset_on_return=None,  # _on_reset below
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
@@ -57,6 +63,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(
+        dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, state: PoolResetState
+    ) -> None:
+        # The pool's default reset rolls back on every return, committed or not: with
+        # aiosqlite, one more round trip to its thread per transaction. Only a transaction
+        # still open needs it (sqlite3 knows, without a round trip).
+        driver = record.driver_connection
+        if not state.terminate_only and (driver is None or driver.in_transaction):
+            dbapi_connection.rollback()
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
