@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
+
+from parley.adapters.sql.sqlite_driver import OneTripDbapi
 
 
 def is_sqlite(url: str) -> bool:
@@ -27,12 +29,16 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> A
         # One connection: SQLite runs one write transaction at a time anyway, and writers
         # that wait on its lock poll with sleeps of up to 100 ms (multi-second p99s under
         # load, bench/NOTES.md); waiting in the pool's queue instead is first-come first-served.
+        options: dict[str, Any] = {}
+        if make_url(url).get_driver_name() == "aiosqlite":
+            options["module"] = OneTripDbapi()  # one trip to aiosqlite's thread per statement
         engine = create_async_engine(
             url,
             connect_args={"timeout": 30},
             pool_size=1,
             max_overflow=0,
             pool_reset_on_return=None,  # _on_reset below
+            **options,
         )
         _configure_sqlite(engine)
         return engine
