@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
-
-from parley.adapters.tools.guarded_http import GuardedHttp
 from parley.application.ports.secrets import SecretBox
 from parley.application.ports.tools import ToolContext
 from parley.domain.errors import OutboundAddressRefused
 from parley.domain.tools import Tool, ToolDefinition, ToolResult
+
+if TYPE_CHECKING:
+    from parley.adapters.tools.guarded_http import GuardedHttp
 
 USER_HEADER = "X-Parley-User-Id"
 
@@ -31,6 +31,8 @@ class WebhookToolRunner:
     async def run(
         self, tool: Tool, arguments: Mapping[str, Any], context: ToolContext
     ) -> ToolResult:
+        import aiohttp  # here, not at start-up: only webhook tools need it (~7.5 MiB)
+
         definition = tool.source
         if definition is None or definition.url is None:
             return ToolResult(f"The tool {tool.name} has no URL.", True)
