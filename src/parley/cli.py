@@ -80,6 +80,7 @@ def serve(
         workers=workers,
         loop="uvloop",
         http=ParleyHttpProtocol,
+        ws="none",  # no WebSocket route: loading an implementation would cost ~5 MiB idle
         access_log=False,
         proxy_headers=settings.trust_proxy_headers,
         server_header=False,
