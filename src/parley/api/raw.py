@@ -16,19 +16,27 @@ import asyncio
 import email.message
 import json
 from collections.abc import AsyncGenerator, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from parley.api.deps import credential_of
 from parley.api.errors import (
     error_response,
     http_error_response,
     unexpected_error_response,
     validation_response,
 )
-from parley.domain.errors import ParleyError
+from parley.api.middleware import services_of
+from parley.domain.errors import AuthenticationRequired, ParleyError
+
+if TYPE_CHECKING:
+    from parley.application.services import Services
+    from parley.domain.identity import Principal
+
+BodyT = TypeVar("BodyT", bound=BaseModel)
 
 
 class RawRoute(Route):
@@ -88,10 +96,15 @@ class InvalidJson(Exception):
         ]
 
 
+class MissingBody(Exception):
+    """No body, or JSON `null` (FastAPI: "Field required" at `body`)."""
+
+    errors = ({"loc": ("body",), "msg": "Field required", "type": "missing"},)
+
+
 #: What a hot endpoint answers with a problem before its response starts.
-RequestError = ParleyError | ValidationError | InvalidJson | BodyNotParsed
-REQUEST_ERRORS = (ParleyError, ValidationError, InvalidJson, BodyNotParsed)
-MISSING_BODY = [{"loc": ("body",), "msg": "Field required", "type": "missing"}]
+RequestError = ParleyError | ValidationError | InvalidJson | MissingBody | BodyNotParsed
+REQUEST_ERRORS = (ParleyError, ValidationError, InvalidJson, MissingBody, BodyNotParsed)
 
 
 def request_error_response(error: RequestError, path: str) -> ASGIApp:
@@ -103,7 +116,7 @@ def request_error_response(error: RequestError, path: str) -> ASGIApp:
     if isinstance(error, ValidationError):
         errors = [{**item, "loc": ("body", *item["loc"])} for item in error.errors()]
         return validation_response(errors, path)
-    if isinstance(error, InvalidJson):
+    if isinstance(error, InvalidJson | MissingBody):
         return validation_response(error.errors, path)
     return http_error_response(400, "There was an error parsing the body", path)
 
@@ -115,6 +128,34 @@ def headers_of(scope: Scope) -> dict[bytes, bytes]:
     for name, value in scope["headers"]:
         found.setdefault(name, value)
     return found
+
+
+async def read_request(
+    scope: Scope, receive: Receive, schema: type[BodyT], path: str
+) -> tuple[Services, Principal, BodyT] | None:
+    """A hot endpoint's request, checked as FastAPI checks a route's: the body read (None
+    when the client left first) and decoded as JSON, then the caller authenticated (a bearer
+    token, else `X-API-Key`), then the body validated against `schema`. Raises the
+    `REQUEST_ERRORS` (answer them with `request_error_response`)."""
+    try:
+        body = await read_body(receive)
+    except ClientLeft:
+        return None
+    headers = headers_of(scope)
+    services = services_of(scope["app"])
+    if services is None:
+        raise RuntimeError(f"POST {path} before the app started")
+    payload = json_body(body, headers.get(b"content-type"))
+    credential = credential_of(
+        header_text(headers.get(b"authorization")), header_text(headers.get(b"x-api-key"))
+    )
+    if not credential:
+        raise AuthenticationRequired()
+    principal = await services.identity.authenticate(credential)
+    if payload is None:
+        raise MissingBody()
+    # from_attributes: the same error texts as FastAPI for a body that is not an object
+    return services, principal, schema.model_validate(payload, from_attributes=True)
 
 
 def header_text(value: bytes | None) -> str | None:

@@ -17,18 +17,11 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from parley.api.deps import credential_of
-from parley.api.errors import render_error, responses, validation_response
-from parley.api.middleware import services_of
+from parley.api.errors import render_error, responses
 from parley.api.raw import (
-    MISSING_BODY,
     REQUEST_ERRORS,
-    ClientLeft,
     encode_headers,
-    header_text,
-    headers_of,
-    json_body,
-    read_body,
+    read_request,
     request_error_response,
     send_event_stream,
 )
@@ -46,7 +39,6 @@ from parley.application.chat.turn_events import (
     UsageReported,
     UserMessageStored,
 )
-from parley.domain.errors import AuthenticationRequired
 
 router = APIRouter(tags=["chat"])
 
@@ -73,26 +65,10 @@ class ChatStreamEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            body = await read_body(receive)
-        except ClientLeft:
-            return
-        headers = headers_of(scope)
-        services = services_of(scope["app"])
-        if services is None:
-            raise RuntimeError("POST /v2/chat/stream before the app started")
-        try:
-            payload = json_body(body, headers.get(b"content-type"))
-            credential = credential_of(
-                header_text(headers.get(b"authorization")), header_text(headers.get(b"x-api-key"))
-            )
-            if not credential:
-                raise AuthenticationRequired()
-            principal = await services.identity.authenticate(credential)
-            if payload is None:
-                await validation_response(MISSING_BODY, PATH)(scope, receive, send)
-                return
-            # from_attributes: the same error texts as FastAPI for a body that is not an object
-            request = ChatStreamIn.model_validate(payload, from_attributes=True)
+            read = await read_request(scope, receive, ChatStreamIn, PATH)
+            if read is None:
+                return  # the client left before its request arrived
+            services, principal, request = read
             turn = await services.chat.stream_chat(principal, request.turn())
         except REQUEST_ERRORS as error:
             await request_error_response(error, PATH)(scope, receive, send)

@@ -20,19 +20,12 @@ from fastapi import APIRouter
 from starlette.types import Receive, Scope, Send
 
 from parley import jsonio
-from parley.api.deps import credential_of
-from parley.api.errors import classify, responses, validation_response
-from parley.api.middleware import services_of
+from parley.api.errors import classify, responses
 from parley.api.openai_format import ChunkWriter, completion_json, openai_error, tool_call_json
 from parley.api.raw import (
-    MISSING_BODY,
     REQUEST_ERRORS,
-    ClientLeft,
     encode_headers,
-    header_text,
-    headers_of,
-    json_body,
-    read_body,
+    read_request,
     request_error_response,
     send_event_stream,
     send_response,
@@ -42,7 +35,7 @@ from parley.api.sse import SSE_DONE, SSE_START_HEADERS, sse_data
 from parley.application.chat.completions import CompletionInput, CompletionResult
 from parley.application.chat.metering import MeteredStream
 from parley.domain.chat import FinishEvent, TextDelta, ToolCallEvent, Usage, UsageEvent
-from parley.domain.errors import AuthenticationRequired, ParleyError
+from parley.domain.errors import ParleyError
 
 router = APIRouter(tags=["openai-compatible"])
 
@@ -67,26 +60,10 @@ class ChatCompletionsEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            body = await read_body(receive)
-        except ClientLeft:
-            return
-        headers = headers_of(scope)
-        services = services_of(scope["app"])
-        if services is None:
-            raise RuntimeError("POST /v1/chat/completions before the app started")
-        try:
-            payload = json_body(body, headers.get(b"content-type"))
-            credential = credential_of(
-                header_text(headers.get(b"authorization")), header_text(headers.get(b"x-api-key"))
-            )
-            if not credential:
-                raise AuthenticationRequired()
-            principal = await services.identity.authenticate(credential)
-            if payload is None:
-                await validation_response(MISSING_BODY, PATH)(scope, receive, send)
-                return
-            # from_attributes: the same error texts as FastAPI for a body that is not an object
-            request = ChatCompletionIn.model_validate(payload, from_attributes=True)
+            read = await read_request(scope, receive, ChatCompletionIn, PATH)
+            if read is None:
+                return  # the client left before its request arrived
+            services, principal, request = read
             data = CompletionInput(request.model, request.chat_messages(), request.options())
             if not request.stream:
 
