@@ -41,7 +41,7 @@ ClientDep = Annotated[ClientInfo, Depends(client_info)]
 def credential_of(authorization: str | None, api_key: str | None) -> str | None:
     """The caller's credential, by the rules of `HTTPBearer(auto_error=False)` then
     `APIKeyHeader`: a well-formed `Authorization: Bearer <token>` wins, else `X-API-Key`.
-    For handlers that read the headers themselves (api/routers/openai.py)."""
+    For the hot endpoints, which read the headers themselves (`api.raw.read_request`)."""
     if authorization:
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
