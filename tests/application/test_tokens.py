@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import random
+
 from parley.application.tokens import (
+    _DENSE_CHAR,
+    _SYMBOL,
+    _WORD,
     IMAGE_TOKENS,
     MESSAGE_OVERHEAD_TOKENS,
     REPLY_PRIMING_TOKENS,
@@ -73,3 +79,28 @@ def test_tools_are_counted() -> None:
     )
     assert estimate_tools_tokens([]) == 0
     assert estimate_tools_tokens([tool]) > 10
+
+
+def _by_regular_expressions(text: str) -> int:
+    """The estimate as the regular expressions define it (the path non-ASCII text takes)."""
+    if not text:
+        return 0
+    dense = len(_DENSE_CHAR.findall(text))
+    rest = _DENSE_CHAR.sub(" ", text) if dense else text
+    by_chars = math.ceil(len(rest.strip()) / 4)
+    by_words = len(_WORD.findall(rest)) + math.ceil(len(_SYMBOL.findall(rest)) / 2)
+    return max(1, dense + max(by_chars, by_words))
+
+
+def test_any_text_is_counted_exactly_as_the_regular_expressions_count_it() -> None:
+    every_ascii = "".join(chr(code) for code in range(128))
+    # Letters, digits, spaces, punctuation and dense characters beyond ASCII.
+    beyond = "éüßдΩ٣²\xa0\u2028\x85\u3000—“”…€中あ한😀\U00020000\ud800"
+    rng = random.Random(8)
+    samples = [every_ascii, beyond, " x ", "a_b9", "\x1c\x1dword\x1f", "((x))", "  ", "café"]
+    samples += ["".join(rng.choices(every_ascii, k=rng.randint(0, 80))) for _ in range(4000)]
+    samples += ["".join(rng.choices("ab _.\n", k=rng.randint(0, 80))) for _ in range(1000)]
+    mixed = every_ascii + beyond
+    samples += ["".join(rng.choices(mixed, k=rng.randint(0, 80))) for _ in range(4000)]
+    for text in samples:
+        assert estimate_tokens(text) == _by_regular_expressions(text), repr(text)

@@ -32,6 +32,19 @@ _DENSE_CHAR = re.compile(
 )
 
 
+def _ascii_classes() -> bytes:
+    """A `bytes.translate` table putting every ASCII character in the class the regular
+    expressions above give it: `w` (part of a word), ` ` (white space), `s` (a symbol)."""
+    table = bytearray(range(256))
+    for code in range(128):
+        char = chr(code)
+        table[code] = ord("w" if _WORD.match(char) else "s" if _SYMBOL.match(char) else " ")
+    return bytes(table)
+
+
+_ASCII_CLASSES = _ascii_classes()
+
+
 def estimate_tokens(text: str) -> int:
     """Estimate how many tokens `text` costs: 0 for empty text, at least 1 otherwise.
 
@@ -41,11 +54,32 @@ def estimate_tokens(text: str) -> int:
     """
     if not text:
         return 0
-    dense = len(_DENSE_CHAR.findall(text))
-    rest = _DENSE_CHAR.sub(" ", text) if dense else text
-    by_chars = math.ceil(len(rest.strip()) / _CHARS_PER_TOKEN)
-    by_words = len(_WORD.findall(rest)) + math.ceil(len(_SYMBOL.findall(rest)) / 2)
+    dense = 0
+    if not text.isascii():
+        # Each non-ASCII character becomes an ASCII one of the same class (CJK and emoji
+        # counted, then blank, as the regular expressions above treat them), so that the
+        # counting below is exact for any text.
+        stand_ins: list[int] = []
+        text = _NON_ASCII.sub(lambda match: _stand_in(match.group(), stand_ins), text)
+        dense = len(stand_ins)
+    # The counts the regular expressions give, ~7 times faster on ASCII (admission
+    # estimates every prompt, and prompts run to hundreds of kilobytes): each character
+    # mapped to its class, words counted where one starts, symbols one by one.
+    classes = b" " + text.encode("ascii").translate(_ASCII_CLASSES)
+    words = classes.count(b" w") + classes.count(b"sw")
+    by_words = words + math.ceil(classes.count(b"s") / 2)
+    by_chars = math.ceil(len(text.strip()) / _CHARS_PER_TOKEN)
     return max(1, dense + max(by_chars, by_words))
+
+
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _stand_in(char: str, dense: list[int]) -> str:
+    if _DENSE_CHAR.match(char):
+        dense.append(1)
+        return " "
+    return "a" if _WORD.match(char) else "!" if _SYMBOL.match(char) else " "
 
 
 def estimate_message_tokens(message: ChatMessage) -> int:
