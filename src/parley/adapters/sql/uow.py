@@ -1,12 +1,14 @@
-"""The SQL unit of work: one AsyncSession, one transaction, repositories bound to it."""
+"""The SQL unit of work: one connection (checked out on its first statement), one
+transaction, repositories bound to it."""
 
 from __future__ import annotations
 
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from parley.adapters.sql.executor import SqlExecutor
 from parley.adapters.sql.repositories.audit import SqlAuditLog, SqlAuditReader
 from parley.adapters.sql.repositories.conversations import (
     SqlConversationRepository,
@@ -63,10 +65,14 @@ class SqlUnitOfWork:
     incident_updates: IncidentTimeline
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        self._session_factory = session_factory
+        # The engine the container's session factory is bound to: the repositories run Core
+        # statements on a connection of it (adapters/sql/executor.py).
+        engine = session_factory.kw["bind"]
+        assert isinstance(engine, AsyncEngine)
+        self._engine = engine
 
     async def __aenter__(self) -> Self:
-        self._session = self._session_factory()
+        self._session = SqlExecutor(self._engine)
         self.users = SqlUserRepository(self._session)
         self.sessions = SqlSessionRepository(self._session)
         self.refresh_tokens = SqlRefreshTokenRepository(self._session)
@@ -91,10 +97,7 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            await self._session.rollback()
-        finally:
-            await self._session.close()
+        await self._session.close()
 
     async def commit(self) -> None:
         await self._session.commit()

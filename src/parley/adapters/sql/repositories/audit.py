@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, Select, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.adapters.sql.executor import SqlExecutor
 from parley.adapters.sql.keyset import older_than
 from parley.adapters.sql.tables import audit_logs
 from parley.application.pagination import Keyset
@@ -16,7 +16,7 @@ from parley.domain.audit import AuditEvent, Outcome
 
 
 class SqlAuditLog:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def append(self, event: AuditEvent) -> None:
@@ -36,7 +36,7 @@ class SqlAuditLog:
 
 
 class SqlAuditReader:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def page(

@@ -8,8 +8,8 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row, bindparam, delete, insert, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.adapters.sql.executor import SqlExecutor
 from parley.adapters.sql.repositories.search import matches_terms
 from parley.adapters.sql.tables import conversations, messages, summaries
 from parley.application.pagination import Keyset
@@ -45,7 +45,7 @@ _INSERT_MESSAGE = insert(messages)
 
 
 class SqlConversationRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def add(self, conversation: Conversation) -> None:
@@ -111,7 +111,7 @@ class SqlConversationRepository:
                 < tuple_(query.after.at, query.after.id)
             )
         if query.terms:
-            dialect = self._session.get_bind().dialect.name
+            dialect = self._session.dialect_name
             statement = statement.where(matches_terms(dialect, query.terms))
         statement = statement.order_by(
             conversations.c.updated_at.desc(), conversations.c.id.desc()
@@ -156,7 +156,7 @@ def _mutable_values(message: Message) -> dict[str, Any]:
 
 
 class SqlMessageRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def add(self, message: Message) -> None:

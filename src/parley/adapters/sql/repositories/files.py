@@ -7,8 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row, delete, func, insert, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.adapters.sql.executor import SqlExecutor
 from parley.adapters.sql.tables import file_texts, files
 from parley.application.pagination import Keyset
 from parley.domain.files import FileText, StoredFile
@@ -27,7 +27,7 @@ def _file_from_row(row: Row[Any]) -> StoredFile:
 
 
 class SqlFileRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def add(self, file: StoredFile, text: FileText | None) -> None:

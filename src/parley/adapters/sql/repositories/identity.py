@@ -8,8 +8,8 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.adapters.sql.executor import SqlExecutor
 from parley.adapters.sql.tables import api_keys, auth_sessions, refresh_tokens
 from parley.domain.identity import ApiKey, AuthSession, RefreshToken
 
@@ -28,7 +28,7 @@ def _session_from_row(row: Row[Any]) -> AuthSession:
 
 
 class SqlSessionRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def add(self, session: AuthSession) -> None:
@@ -79,7 +79,7 @@ class SqlSessionRepository:
 
 
 class SqlRefreshTokenRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def add(self, token: RefreshToken) -> None:
@@ -108,7 +108,7 @@ class SqlRefreshTokenRepository:
             .where(refresh_tokens.c.id == token_id, refresh_tokens.c.used_at.is_(None))
             .values(used_at=at)
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return bool(result.rowcount == 1)
 
 
 def _key_from_row(row: Row[Any]) -> ApiKey:
@@ -126,7 +126,7 @@ def _key_from_row(row: Row[Any]) -> ApiKey:
 
 
 class SqlApiKeyRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def add(self, key: ApiKey) -> None:

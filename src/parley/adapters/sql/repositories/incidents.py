@@ -9,8 +9,8 @@ from uuid import UUID
 
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.adapters.sql.executor import SqlExecutor
 from parley.adapters.sql.keyset import older_than
 from parley.adapters.sql.tables import incident_updates, incidents
 from parley.application.pagination import Keyset
@@ -48,7 +48,7 @@ def _values(incident: Incident) -> dict[str, Any]:
 
 
 class SqlIncidentRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def add(self, incident: Incident) -> bool:
@@ -107,7 +107,7 @@ class SqlIncidentRepository:
 
 
 class SqlIncidentTimeline:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def add(self, entry: IncidentUpdate) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.adapters.sql.executor import SqlExecutor
 from parley.adapters.sql.tables import jobs, summaries
 from parley.domain.chat import Usage
 from parley.domain.jobs import Job, JobStatus
@@ -57,7 +57,7 @@ def job_values(job: Job) -> dict[str, Any]:
 
 
 class SqlJobRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def add(self, job: Job) -> None:
@@ -82,7 +82,7 @@ class SqlJobRepository:
 
 
 class SqlSummaryRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def add(self, summary: Summary) -> None:

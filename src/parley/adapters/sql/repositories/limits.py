@@ -7,13 +7,13 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.adapters.sql.executor import SqlExecutor
 from parley.adapters.sql.tables import limit_overrides
 
 
 class SqlLimitOverrideRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def get(self, subject_type: str, subject_id: UUID) -> dict[str, Any] | None:

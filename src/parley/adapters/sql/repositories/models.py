@@ -8,8 +8,8 @@ from uuid import UUID
 
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.adapters.sql.executor import SqlExecutor
 from parley.adapters.sql.tables import model_configs
 from parley.domain.errors import ModelNameTaken
 from parley.domain.models import ModelConfig, ModelSource, Timeouts
@@ -72,7 +72,7 @@ def _from_row(row: Row[Any]) -> ModelConfig:
 
 
 class SqlModelConfigRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def add(self, model: ModelConfig) -> None:

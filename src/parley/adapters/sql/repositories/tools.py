@@ -8,8 +8,8 @@ from uuid import UUID
 
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.adapters.sql.executor import SqlExecutor
 from parley.adapters.sql.tables import tool_definitions
 from parley.domain.errors import ToolNameTaken
 from parley.domain.tools import ToolDefinition, ToolKind
@@ -58,7 +58,7 @@ def _from_row(row: Row[Any]) -> ToolDefinition:
 
 
 class SqlToolDefinitionRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def add(self, definition: ToolDefinition) -> None:

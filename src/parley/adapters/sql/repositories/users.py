@@ -8,9 +8,9 @@ from uuid import UUID
 
 from sqlalchemy import Row, Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.adapters.sql.errors import conflict_from
+from parley.adapters.sql.executor import SqlExecutor
 from parley.adapters.sql.keyset import older_than
 from parley.adapters.sql.tables import instance_flags, users
 from parley.application.pagination import Keyset
@@ -50,7 +50,7 @@ def user_values(user: User) -> dict[str, Any]:
 
 
 class SqlUserRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SqlExecutor) -> None:
         self._session = session
 
     async def add(self, user: User) -> None:
