@@ -26,7 +26,7 @@ LEASE = timedelta(seconds=30)
 async def queue(database_url: str) -> AsyncIterator[tuple[SqlJobQueue, SqlUnitOfWork]]:
     engine = create_engine(database_url)
     factory = create_session_factory(engine)
-    yield SqlJobQueue(factory, SystemClock()), SqlUnitOfWork(factory)
+    yield SqlJobQueue(factory, SystemClock()), SqlUnitOfWork(engine)
     await engine.dispose()
 
 
@@ -145,7 +145,7 @@ async def test_a_failing_job_is_retried_with_backoff_then_fails_with_its_error(
 
 
 def container_uow(container: Container) -> SqlUnitOfWork:
-    return SqlUnitOfWork(create_session_factory(container.engine))
+    return SqlUnitOfWork(container.engine)
 
 
 async def test_a_stopping_worker_releases_the_job_it_could_not_finish(

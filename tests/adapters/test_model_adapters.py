@@ -12,7 +12,7 @@ import pytest
 from parley.adapters.config.models_file import ModelsFileError, load_models_file
 from parley.adapters.security import secret_box
 from parley.adapters.security.secret_box import FernetSecretBox
-from parley.adapters.sql.engine import create_engine, create_session_factory
+from parley.adapters.sql.engine import create_engine
 from parley.adapters.sql.uow import SqlUnitOfWork
 from parley.domain.errors import ModelNameTaken
 from parley.domain.models import ModelConfig, ModelSource, Timeouts
@@ -48,31 +48,30 @@ def a_model(name: str = "m1") -> ModelConfig:
 async def test_repository_round_trips_every_field(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
-        factory = create_session_factory(engine)
         model = a_model()
-        async with SqlUnitOfWork(factory) as uow:
+        async with SqlUnitOfWork(engine) as uow:
             await uow.models.add(model)
             await uow.commit()
-        async with SqlUnitOfWork(factory) as uow:
+        async with SqlUnitOfWork(engine) as uow:
             assert await uow.models.get(model.id) == model
             assert await uow.models.get_by_name("m1") == model
             assert await uow.models.get_by_name("M1") is None
         model.enabled = False
         model.input_price_per_mtok = Decimal("2.5")
-        async with SqlUnitOfWork(factory) as uow:
+        async with SqlUnitOfWork(engine) as uow:
             await uow.models.update(model)
             await uow.commit()
-        async with SqlUnitOfWork(factory) as uow:
+        async with SqlUnitOfWork(engine) as uow:
             loaded = await uow.models.get(model.id)
             assert loaded is not None
             assert not loaded.enabled
             assert loaded.input_price_per_mtok == Decimal("2.5")
             with pytest.raises(ModelNameTaken):
                 await uow.models.add(a_model())
-        async with SqlUnitOfWork(factory) as uow:
+        async with SqlUnitOfWork(engine) as uow:
             await uow.models.delete(model.id)
             await uow.commit()
-        async with SqlUnitOfWork(factory) as uow:
+        async with SqlUnitOfWork(engine) as uow:
             assert await uow.models.list_all() == []
     finally:
         await engine.dispose()

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from parley.adapters.sql.engine import create_engine, create_session_factory
+from parley.adapters.sql.engine import create_engine
 from parley.adapters.sql.uow import SqlUnitOfWork
 from parley.application.pagination import Keyset
 from parley.application.ports.conversations import ConversationQuery
@@ -32,8 +32,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def uow(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
-    factory = create_session_factory(engine)
-    return lambda: SqlUnitOfWork(factory)
+    return lambda: SqlUnitOfWork(engine)
 
 
 async def add_user(uow: Callable[[], SqlUnitOfWork]) -> uuid.UUID:
@@ -236,10 +235,9 @@ async def test_sqlite_index_is_cleaned_up_by_cascading_deletes(
     sqlite_url: str,
 ) -> None:
     engine = create_engine(sqlite_url)
-    factory = create_session_factory(engine)
 
     def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(factory)
+        return SqlUnitOfWork(engine)
 
     try:
         alice = await add_user(uow)

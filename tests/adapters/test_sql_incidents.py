@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from parley.adapters.clock import SystemClock
-from parley.adapters.sql.engine import create_engine, create_session_factory
+from parley.adapters.sql.engine import create_engine
 from parley.adapters.sql.uow import SqlUnitOfWork
 from parley.application.incidents.automatic import AutomaticIncidents, ResolveRecoveredIncidents
 from parley.application.ports.incidents import SilentNotifier
@@ -34,10 +34,9 @@ class ClosedBreaker:
 @pytest.fixture
 async def uow_factory(database_url: str) -> AsyncIterator[UnitOfWorkFactory]:
     engine = create_engine(database_url)
-    sessions = create_session_factory(engine)
 
     def factory() -> UnitOfWork:
-        return SqlUnitOfWork(sessions)
+        return SqlUnitOfWork(engine)
 
     yield factory
     await engine.dispose()

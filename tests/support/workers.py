@@ -118,7 +118,7 @@ def jobs_by_id(database_url: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, Job]:
     async def go() -> dict[uuid.UUID, Job]:
         engine = create_engine(database_url)
         try:
-            async with SqlUnitOfWork(create_session_factory(engine)) as uow:
+            async with SqlUnitOfWork(engine) as uow:
                 found = {job_id: await uow.jobs.get(job_id) for job_id in ids}
             return {job_id: job for job_id, job in found.items() if job is not None}
         finally:

@@ -58,7 +58,7 @@ def open_database(settings: Settings) -> Database:
     session_factory = create_session_factory(engine)
 
     def uow_factory() -> UnitOfWork:
-        return SqlUnitOfWork(session_factory)
+        return SqlUnitOfWork(engine)
 
     return Database(engine, session_factory, uow_factory)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parley.adapters.sql.executor import SqlExecutor
 from parley.adapters.sql.repositories.audit import SqlAuditLog, SqlAuditReader
@@ -64,31 +64,27 @@ class SqlUnitOfWork:
     incidents: IncidentRepository
     incident_updates: IncidentTimeline
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        # The engine the container's session factory is bound to: the repositories run Core
-        # statements on a connection of it (adapters/sql/executor.py).
-        engine = session_factory.kw["bind"]
-        assert isinstance(engine, AsyncEngine)
+    def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     async def __aenter__(self) -> Self:
-        self._session = SqlExecutor(self._engine)
-        self.users = SqlUserRepository(self._session)
-        self.sessions = SqlSessionRepository(self._session)
-        self.refresh_tokens = SqlRefreshTokenRepository(self._session)
-        self.api_keys = SqlApiKeyRepository(self._session)
-        self.audit = SqlAuditLog(self._session)
-        self.limit_overrides = SqlLimitOverrideRepository(self._session)
-        self.models = SqlModelConfigRepository(self._session)
-        self.conversations = SqlConversationRepository(self._session)
-        self.messages = SqlMessageRepository(self._session)
-        self.audit_reader = SqlAuditReader(self._session)
-        self.tools = SqlToolDefinitionRepository(self._session)
-        self.files = SqlFileRepository(self._session)
-        self.jobs = SqlJobRepository(self._session)
-        self.summaries = SqlSummaryRepository(self._session)
-        self.incidents = SqlIncidentRepository(self._session)
-        self.incident_updates = SqlIncidentTimeline(self._session)
+        self._sql = SqlExecutor(self._engine)
+        self.users = SqlUserRepository(self._sql)
+        self.sessions = SqlSessionRepository(self._sql)
+        self.refresh_tokens = SqlRefreshTokenRepository(self._sql)
+        self.api_keys = SqlApiKeyRepository(self._sql)
+        self.audit = SqlAuditLog(self._sql)
+        self.limit_overrides = SqlLimitOverrideRepository(self._sql)
+        self.models = SqlModelConfigRepository(self._sql)
+        self.conversations = SqlConversationRepository(self._sql)
+        self.messages = SqlMessageRepository(self._sql)
+        self.audit_reader = SqlAuditReader(self._sql)
+        self.tools = SqlToolDefinitionRepository(self._sql)
+        self.files = SqlFileRepository(self._sql)
+        self.jobs = SqlJobRepository(self._sql)
+        self.summaries = SqlSummaryRepository(self._sql)
+        self.incidents = SqlIncidentRepository(self._sql)
+        self.incident_updates = SqlIncidentTimeline(self._sql)
         return self
 
     async def __aexit__(
@@ -97,7 +93,7 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._session.close()
+        await self._sql.close()
 
     async def commit(self) -> None:
-        await self._session.commit()
+        await self._sql.commit()

@@ -16,11 +16,11 @@ from parley.domain.audit import AuditEvent, Outcome
 
 
 class SqlAuditLog:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def append(self, event: AuditEvent) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             insert(audit_logs).values(
                 id=event.id,
                 at=event.at,
@@ -36,8 +36,8 @@ class SqlAuditLog:
 
 
 class SqlAuditReader:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def page(
         self, query: AuditQuery, after: Keyset | None, limit: int
@@ -46,7 +46,7 @@ class SqlAuditReader:
         if after is not None:
             statement = statement.where(older_than(audit_logs.c.at, audit_logs.c.id, after))
         statement = statement.order_by(audit_logs.c.at.desc(), audit_logs.c.id.desc()).limit(limit)
-        return [_event_from_row(row) for row in await self._session.execute(statement)]
+        return [_event_from_row(row) for row in await self._sql.execute(statement)]
 
 
 def _filtered(statement: Select[Any], query: AuditQuery) -> Select[Any]:

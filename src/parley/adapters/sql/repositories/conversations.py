@@ -45,11 +45,11 @@ _INSERT_MESSAGE = insert(messages)
 
 
 class SqlConversationRepository:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def add(self, conversation: Conversation) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             _INSERT_CONVERSATION,
             {
                 "id": conversation.id,
@@ -64,14 +64,12 @@ class SqlConversationRepository:
         )
 
     async def get(self, conversation_id: UUID) -> Conversation | None:
-        result = await self._session.execute(
-            _GET_CONVERSATION, {"conversation_id": conversation_id}
-        )
+        result = await self._sql.execute(_GET_CONVERSATION, {"conversation_id": conversation_id})
         row = result.first()
         return _conversation_from_row(row) if row else None
 
     async def update(self, conversation: Conversation) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             update(conversations)
             .where(conversations.c.id == conversation.id)
             .values(
@@ -84,22 +82,18 @@ class SqlConversationRepository:
         )
 
     async def touch(self, conversation_id: UUID, at: datetime) -> None:
-        await self._session.execute(
-            _TOUCH_CONVERSATION, {"conversation_id": conversation_id, "at": at}
-        )
+        await self._sql.execute(_TOUCH_CONVERSATION, {"conversation_id": conversation_id, "at": at})
 
     async def delete(self, conversation_id: UUID) -> None:
         # Explicit rather than left to ON DELETE CASCADE, so that it holds whether or not
         # a connection enforces foreign keys.
-        await self._session.execute(
+        await self._sql.execute(
             delete(summaries).where(summaries.c.conversation_id == conversation_id)
         )
-        await self._session.execute(
+        await self._sql.execute(
             delete(messages).where(messages.c.conversation_id == conversation_id)
         )
-        await self._session.execute(
-            delete(conversations).where(conversations.c.id == conversation_id)
-        )
+        await self._sql.execute(delete(conversations).where(conversations.c.id == conversation_id))
 
     async def find(self, query: ConversationQuery) -> Sequence[Conversation]:
         statement = select(conversations).where(conversations.c.user_id == query.user_id)
@@ -111,12 +105,12 @@ class SqlConversationRepository:
                 < tuple_(query.after.at, query.after.id)
             )
         if query.terms:
-            dialect = self._session.dialect_name
+            dialect = self._sql.dialect_name
             statement = statement.where(matches_terms(dialect, query.terms))
         statement = statement.order_by(
             conversations.c.updated_at.desc(), conversations.c.id.desc()
         ).limit(query.limit)
-        return [_conversation_from_row(row) for row in await self._session.execute(statement)]
+        return [_conversation_from_row(row) for row in await self._sql.execute(statement)]
 
 
 def _message_from_row(row: Row[Any]) -> Message:
@@ -156,11 +150,11 @@ def _mutable_values(message: Message) -> dict[str, Any]:
 
 
 class SqlMessageRepository:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def add(self, message: Message) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             _INSERT_MESSAGE,
             {
                 "id": message.id,
@@ -174,18 +168,16 @@ class SqlMessageRepository:
         )
 
     async def get(self, message_id: UUID) -> Message | None:
-        row = (
-            await self._session.execute(select(messages).where(messages.c.id == message_id))
-        ).first()
+        row = (await self._sql.execute(select(messages).where(messages.c.id == message_id))).first()
         return _message_from_row(row) if row else None
 
     async def update(self, message: Message) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             update(messages).where(messages.c.id == message.id).values(**_mutable_values(message))
         )
 
     async def delete(self, message_id: UUID) -> None:
-        await self._session.execute(delete(messages).where(messages.c.id == message_id))
+        await self._sql.execute(delete(messages).where(messages.c.id == message_id))
 
     async def oldest_first(
         self, conversation_id: UUID, limit: int, after: Keyset | None = None
@@ -196,7 +188,7 @@ class SqlMessageRepository:
                 tuple_(messages.c.created_at, messages.c.id) > tuple_(after.at, after.id)
             )
         statement = statement.order_by(messages.c.created_at, messages.c.id).limit(limit)
-        return [_message_from_row(row) for row in await self._session.execute(statement)]
+        return [_message_from_row(row) for row in await self._sql.execute(statement)]
 
     async def recent(self, conversation_id: UUID, limit: int) -> Sequence[Message]:
         statement = (
@@ -205,4 +197,4 @@ class SqlMessageRepository:
             .order_by(messages.c.created_at.desc(), messages.c.id.desc())
             .limit(limit)
         )
-        return [_message_from_row(row) for row in await self._session.execute(statement)]
+        return [_message_from_row(row) for row in await self._sql.execute(statement)]

@@ -27,11 +27,11 @@ def _file_from_row(row: Row[Any]) -> StoredFile:
 
 
 class SqlFileRepository:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def add(self, file: StoredFile, text: FileText | None) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             insert(files).values(
                 id=file.id,
                 user_id=file.user_id,
@@ -43,19 +43,19 @@ class SqlFileRepository:
             )
         )
         if text is not None:
-            await self._session.execute(
+            await self._sql.execute(
                 insert(file_texts).values(file_id=file.id, text=text.text, truncated=text.truncated)
             )
 
     async def get(self, file_id: UUID) -> StoredFile | None:
-        row = (await self._session.execute(select(files).where(files.c.id == file_id))).first()
+        row = (await self._sql.execute(select(files).where(files.c.id == file_id))).first()
         return _file_from_row(row) if row else None
 
     async def many(self, file_ids: Collection[UUID]) -> Sequence[StoredFile]:
         if not file_ids:
             return []
         query = select(files).where(files.c.id.in_(list(file_ids)))
-        return [_file_from_row(row) for row in await self._session.execute(query)]
+        return [_file_from_row(row) for row in await self._sql.execute(query)]
 
     async def texts(self, file_ids: Collection[UUID]) -> Mapping[UUID, FileText]:
         if not file_ids:
@@ -63,7 +63,7 @@ class SqlFileRepository:
         query = select(file_texts).where(file_texts.c.file_id.in_(list(file_ids)))
         return {
             row.file_id: FileText(row.file_id, row.text, bool(row.truncated))
-            for row in await self._session.execute(query)
+            for row in await self._sql.execute(query)
         }
 
     async def newest_first(
@@ -75,14 +75,14 @@ class SqlFileRepository:
                 tuple_(files.c.created_at, files.c.id) < tuple_(after.at, after.id)
             )
         statement = statement.order_by(files.c.created_at.desc(), files.c.id.desc()).limit(limit)
-        return [_file_from_row(row) for row in await self._session.execute(statement)]
+        return [_file_from_row(row) for row in await self._sql.execute(statement)]
 
     async def bytes_used(self, user_id: UUID) -> int:
         query = select(func.coalesce(func.sum(files.c.size), 0)).where(files.c.user_id == user_id)
-        return int((await self._session.execute(query)).scalar_one())
+        return int((await self._sql.execute(query)).scalar_one())
 
     async def delete(self, file_id: UUID) -> None:
         # Explicit rather than left to ON DELETE CASCADE, which SQLite honours only with
         # foreign keys enabled.
-        await self._session.execute(delete(file_texts).where(file_texts.c.file_id == file_id))
-        await self._session.execute(delete(files).where(files.c.id == file_id))
+        await self._sql.execute(delete(file_texts).where(file_texts.c.file_id == file_id))
+        await self._sql.execute(delete(files).where(files.c.id == file_id))

@@ -28,11 +28,11 @@ def _session_from_row(row: Row[Any]) -> AuthSession:
 
 
 class SqlSessionRepository:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def add(self, session: AuthSession) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             insert(auth_sessions).values(
                 id=session.id,
                 user_id=session.user_id,
@@ -46,7 +46,7 @@ class SqlSessionRepository:
 
     async def get(self, session_id: UUID) -> AuthSession | None:
         query = select(auth_sessions).where(auth_sessions.c.id == session_id)
-        row = (await self._session.execute(query)).first()
+        row = (await self._sql.execute(query)).first()
         return _session_from_row(row) if row else None
 
     async def list_active(self, user_id: UUID, now: datetime) -> Sequence[AuthSession]:
@@ -59,10 +59,10 @@ class SqlSessionRepository:
             )
             .order_by(auth_sessions.c.created_at.desc())
         )
-        return [_session_from_row(row) for row in await self._session.execute(query)]
+        return [_session_from_row(row) for row in await self._sql.execute(query)]
 
     async def touch(self, session_id: UUID, at: datetime) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             update(auth_sessions)
             .where(auth_sessions.c.id == session_id)
             .values(last_activity_at=at)
@@ -71,7 +71,7 @@ class SqlSessionRepository:
     async def revoke(self, session_ids: Sequence[UUID], at: datetime) -> None:
         if not session_ids:
             return
-        await self._session.execute(
+        await self._sql.execute(
             update(auth_sessions)
             .where(auth_sessions.c.id.in_(session_ids), auth_sessions.c.revoked_at.is_(None))
             .values(revoked_at=at)
@@ -79,11 +79,11 @@ class SqlSessionRepository:
 
 
 class SqlRefreshTokenRepository:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def add(self, token: RefreshToken) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             insert(refresh_tokens).values(
                 id=token.id,
                 session_id=token.session_id,
@@ -95,7 +95,7 @@ class SqlRefreshTokenRepository:
 
     async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
         query = select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
-        row = (await self._session.execute(query)).first()
+        row = (await self._sql.execute(query)).first()
         if row is None:
             return None
         return RefreshToken(
@@ -103,7 +103,7 @@ class SqlRefreshTokenRepository:
         )
 
     async def mark_used(self, token_id: UUID, at: datetime) -> bool:
-        result = await self._session.execute(
+        result = await self._sql.execute(
             update(refresh_tokens)
             .where(refresh_tokens.c.id == token_id, refresh_tokens.c.used_at.is_(None))
             .values(used_at=at)
@@ -126,11 +126,11 @@ def _key_from_row(row: Row[Any]) -> ApiKey:
 
 
 class SqlApiKeyRepository:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def add(self, key: ApiKey) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             insert(api_keys).values(
                 id=key.id,
                 user_id=key.user_id,
@@ -143,12 +143,12 @@ class SqlApiKeyRepository:
         )
 
     async def get(self, key_id: UUID) -> ApiKey | None:
-        row = (await self._session.execute(select(api_keys).where(api_keys.c.id == key_id))).first()
+        row = (await self._sql.execute(select(api_keys).where(api_keys.c.id == key_id))).first()
         return _key_from_row(row) if row else None
 
     async def get_by_hash(self, key_hash: str) -> ApiKey | None:
         query = select(api_keys).where(api_keys.c.key_hash == key_hash)
-        row = (await self._session.execute(query)).first()
+        row = (await self._sql.execute(query)).first()
         return _key_from_row(row) if row else None
 
     async def list_for_user(self, user_id: UUID) -> Sequence[ApiKey]:
@@ -157,10 +157,10 @@ class SqlApiKeyRepository:
             .where(api_keys.c.user_id == user_id, api_keys.c.revoked_at.is_(None))
             .order_by(api_keys.c.created_at.desc())
         )
-        return [_key_from_row(row) for row in await self._session.execute(query)]
+        return [_key_from_row(row) for row in await self._sql.execute(query)]
 
     async def update(self, key: ApiKey) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             update(api_keys)
             .where(api_keys.c.id == key.id)
             .values(name=key.name, expires_at=key.expires_at, revoked_at=key.revoked_at)
@@ -172,6 +172,6 @@ class SqlApiKeyRepository:
             .where(api_keys.c.id == bindparam("key_id"))
             .values(last_used_at=bindparam("used_at"))
         )
-        await self._session.execute(
+        await self._sql.execute(
             statement, [{"key_id": key_id, "used_at": at} for key_id, at in last_used.items()]
         )

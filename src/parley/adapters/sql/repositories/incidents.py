@@ -48,13 +48,13 @@ def _values(incident: Incident) -> dict[str, Any]:
 
 
 class SqlIncidentRepository:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def add(self, incident: Incident) -> bool:
         try:
-            async with self._session.begin_nested():
-                await self._session.execute(
+            async with self._sql.begin_nested():
+                await self._sql.execute(
                     insert(incidents).values(id=incident.id, **_values(incident))
                 )
         except IntegrityError as error:
@@ -67,7 +67,7 @@ class SqlIncidentRepository:
         statement = select(incidents).where(incidents.c.id == incident_id)
         if for_update:
             statement = statement.with_for_update()
-        row = (await self._session.execute(statement)).first()
+        row = (await self._sql.execute(statement)).first()
         return _incident(row) if row else None
 
     async def update(self, incident: Incident, *, if_updated_at: datetime | None = None) -> bool:
@@ -77,8 +77,8 @@ class SqlIncidentRepository:
                 incidents.c.updated_at == if_updated_at, incidents.c.resolved_at.is_(None)
             )
         try:
-            async with self._session.begin_nested():
-                result = await self._session.execute(statement.values(**_values(incident)))
+            async with self._sql.begin_nested():
+                result = await self._sql.execute(statement.values(**_values(incident)))
         except IntegrityError as error:
             raise Conflict("This model already has an open automatic incident.") from error
         return bool(getattr(result, "rowcount", 0))
@@ -90,7 +90,7 @@ class SqlIncidentRepository:
         if model is not None:
             statement = statement.where(incidents.c.source_model == model)
         statement = statement.order_by(incidents.c.created_at, incidents.c.id)
-        return [_incident(row) for row in await self._session.execute(statement)]
+        return [_incident(row) for row in await self._sql.execute(statement)]
 
     async def page(
         self, resolved: bool | None, after: Keyset | None, limit: int
@@ -103,15 +103,15 @@ class SqlIncidentRepository:
         if after is not None:
             statement = statement.where(older_than(incidents.c.created_at, incidents.c.id, after))
         statement = statement.order_by(incidents.c.created_at.desc(), incidents.c.id.desc())
-        return [_incident(row) for row in await self._session.execute(statement.limit(limit))]
+        return [_incident(row) for row in await self._sql.execute(statement.limit(limit))]
 
 
 class SqlIncidentTimeline:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def add(self, entry: IncidentUpdate) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             insert(incident_updates).values(
                 id=entry.id,
                 incident_id=entry.incident_id,
@@ -137,5 +137,5 @@ class SqlIncidentTimeline:
                 message=row.message,
                 author_id=row.author_id,
             )
-            for row in await self._session.execute(statement)
+            for row in await self._sql.execute(statement)
         ]

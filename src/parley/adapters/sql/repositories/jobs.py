@@ -57,14 +57,14 @@ def job_values(job: Job) -> dict[str, Any]:
 
 
 class SqlJobRepository:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def add(self, job: Job) -> None:
-        await self._session.execute(insert(jobs).values(**job_values(job)))
+        await self._sql.execute(insert(jobs).values(**job_values(job)))
 
     async def get(self, job_id: UUID) -> Job | None:
-        row = (await self._session.execute(select(jobs).where(jobs.c.id == job_id))).first()
+        row = (await self._sql.execute(select(jobs).where(jobs.c.id == job_id))).first()
         return job_from_row(row) if row else None
 
     async def pending(self, kind: str, dedupe_key: str) -> Job | None:
@@ -77,16 +77,16 @@ class SqlJobRepository:
             )
             .limit(1)
         )
-        row = (await self._session.execute(query)).first()
+        row = (await self._sql.execute(query)).first()
         return job_from_row(row) if row else None
 
 
 class SqlSummaryRepository:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def add(self, summary: Summary) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             insert(summaries).values(
                 id=summary.id,
                 conversation_id=summary.conversation_id,
@@ -109,7 +109,7 @@ class SqlSummaryRepository:
             .order_by(summaries.c.created_at.desc(), summaries.c.id.desc())
             .limit(1)
         )
-        row = (await self._session.execute(query)).first()
+        row = (await self._sql.execute(query)).first()
         if row is None:
             return None
         return Summary(

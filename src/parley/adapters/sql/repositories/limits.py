@@ -13,20 +13,20 @@ from parley.adapters.sql.tables import limit_overrides
 
 
 class SqlLimitOverrideRepository:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def get(self, subject_type: str, subject_id: UUID) -> dict[str, Any] | None:
         query = select(limit_overrides.c.limits).where(
             limit_overrides.c.subject_type == subject_type,
             limit_overrides.c.subject_id == subject_id,
         )
-        value = (await self._session.execute(query)).scalar_one_or_none()
+        value = (await self._sql.execute(query)).scalar_one_or_none()
         return dict(value) if value is not None else None
 
     async def put(self, subject_type: str, subject_id: UUID, values: dict[str, Any]) -> None:
         await self.delete(subject_type, subject_id)
-        await self._session.execute(
+        await self._sql.execute(
             limit_overrides.insert().values(
                 subject_type=subject_type,
                 subject_id=subject_id,
@@ -36,7 +36,7 @@ class SqlLimitOverrideRepository:
         )
 
     async def delete(self, subject_type: str, subject_id: UUID) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             delete(limit_overrides).where(
                 limit_overrides.c.subject_type == subject_type,
                 limit_overrides.c.subject_id == subject_id,

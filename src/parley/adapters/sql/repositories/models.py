@@ -72,41 +72,41 @@ def _from_row(row: Row[Any]) -> ModelConfig:
 
 
 class SqlModelConfigRepository:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def add(self, model: ModelConfig) -> None:
         statement = insert(model_configs).values(
             id=model.id, created_at=model.created_at, **_values(model)
         )
         try:
-            await self._session.execute(statement)
+            await self._sql.execute(statement)
         except IntegrityError as error:
             # The name is the only unique column a caller can collide on.
             raise ModelNameTaken(f"A model named {model.name!r} already exists.") from error
 
     async def get(self, model_id: UUID) -> ModelConfig | None:
         query = select(model_configs).where(model_configs.c.id == model_id)
-        row = (await self._session.execute(query)).first()
+        row = (await self._sql.execute(query)).first()
         return _from_row(row) if row else None
 
     async def get_by_name(self, name: str) -> ModelConfig | None:
         query = select(model_configs).where(model_configs.c.name == name)
-        row = (await self._session.execute(query)).first()
+        row = (await self._sql.execute(query)).first()
         return _from_row(row) if row else None
 
     async def list_all(self) -> Sequence[ModelConfig]:
         query = select(model_configs).order_by(model_configs.c.name)
-        return [_from_row(row) for row in await self._session.execute(query)]
+        return [_from_row(row) for row in await self._sql.execute(query)]
 
     async def update(self, model: ModelConfig) -> None:
         statement = (
             update(model_configs).where(model_configs.c.id == model.id).values(**_values(model))
         )
         try:
-            await self._session.execute(statement)
+            await self._sql.execute(statement)
         except IntegrityError as error:
             raise ModelNameTaken(f"A model named {model.name!r} already exists.") from error
 
     async def delete(self, model_id: UUID) -> None:
-        await self._session.execute(delete(model_configs).where(model_configs.c.id == model_id))
+        await self._sql.execute(delete(model_configs).where(model_configs.c.id == model_id))

@@ -58,8 +58,8 @@ def _from_row(row: Row[Any]) -> ToolDefinition:
 
 
 class SqlToolDefinitionRepository:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def add(self, definition: ToolDefinition) -> None:
         statement = insert(tool_definitions).values(
@@ -70,19 +70,19 @@ class SqlToolDefinitionRepository:
             **_values(definition),
         )
         try:
-            await self._session.execute(statement)
+            await self._sql.execute(statement)
         except IntegrityError as error:
             # The name is the only unique column a caller can collide on.
             raise ToolNameTaken(f"A tool named {definition.name!r} already exists.") from error
 
     async def get_by_name(self, name: str) -> ToolDefinition | None:
         query = select(tool_definitions).where(tool_definitions.c.name == name)
-        row = (await self._session.execute(query)).first()
+        row = (await self._sql.execute(query)).first()
         return _from_row(row) if row else None
 
     async def list_all(self) -> Sequence[ToolDefinition]:
         query = select(tool_definitions).order_by(tool_definitions.c.name)
-        return [_from_row(row) for row in await self._session.execute(query)]
+        return [_from_row(row) for row in await self._sql.execute(query)]
 
     async def update(self, definition: ToolDefinition) -> None:
         statement = (
@@ -90,9 +90,9 @@ class SqlToolDefinitionRepository:
             .where(tool_definitions.c.id == definition.id)
             .values(**_values(definition))
         )
-        await self._session.execute(statement)
+        await self._sql.execute(statement)
 
     async def delete(self, definition_id: UUID) -> None:
-        await self._session.execute(
+        await self._sql.execute(
             delete(tool_definitions).where(tool_definitions.c.id == definition_id)
         )

@@ -50,18 +50,18 @@ def user_values(user: User) -> dict[str, Any]:
 
 
 class SqlUserRepository:
-    def __init__(self, session: SqlExecutor) -> None:
-        self._session = session
+    def __init__(self, sql: SqlExecutor) -> None:
+        self._sql = sql
 
     async def add(self, user: User) -> None:
         try:
-            async with self._session.begin_nested():
-                await self._session.execute(insert(users).values(id=user.id, **user_values(user)))
+            async with self._sql.begin_nested():
+                await self._sql.execute(insert(users).values(id=user.id, **user_values(user)))
         except IntegrityError as error:
             raise conflict_from(error) from error
 
     async def get(self, user_id: UUID) -> User | None:
-        row = (await self._session.execute(select(users).where(users.c.id == user_id))).first()
+        row = (await self._sql.execute(select(users).where(users.c.id == user_id))).first()
         return user_from_row(row) if row else None
 
     async def get_by_login(self, login: str) -> User | None:
@@ -72,13 +72,13 @@ class SqlUserRepository:
                 func.lower(users.c.username) == login.lower(),
             )
         )
-        row = (await self._session.execute(query)).first()
+        row = (await self._sql.execute(query)).first()
         return user_from_row(row) if row else None
 
     async def update(self, user: User) -> None:
         try:
-            async with self._session.begin_nested():
-                await self._session.execute(
+            async with self._sql.begin_nested():
+                await self._sql.execute(
                     update(users).where(users.c.id == user.id).values(**user_values(user))
                 )
         except IntegrityError as error:
@@ -89,11 +89,11 @@ class SqlUserRepository:
         if after is not None:
             statement = statement.where(older_than(users.c.created_at, users.c.id, after))
         statement = statement.order_by(users.c.created_at.desc(), users.c.id.desc()).limit(limit)
-        return [user_from_row(row) for row in await self._session.execute(statement)]
+        return [user_from_row(row) for row in await self._sql.execute(statement)]
 
     async def get_for_update(self, user_id: UUID) -> User | None:
         statement = select(users).where(users.c.id == user_id).with_for_update()
-        row = (await self._session.execute(statement)).first()
+        row = (await self._sql.execute(statement)).first()
         return user_from_row(row) if row else None
 
     async def lock_active_admins(self) -> Sequence[UUID]:
@@ -107,14 +107,14 @@ class SqlUserRepository:
             .order_by(users.c.id)
             .with_for_update()
         )
-        return list((await self._session.execute(statement)).scalars())
+        return list((await self._sql.execute(statement)).scalars())
 
     async def claim_first_admin(self) -> bool:
         # A unique flag row: the inserting transaction wins; a racing one blocks on the key
         # (PostgreSQL) or the database lock (SQLite) and then finds it taken.
         try:
-            async with self._session.begin_nested():
-                await self._session.execute(insert(instance_flags).values(name=FIRST_ADMIN_FLAG))
+            async with self._sql.begin_nested():
+                await self._sql.execute(insert(instance_flags).values(name=FIRST_ADMIN_FLAG))
         except IntegrityError:
             return False
         return True
