@@ -160,7 +160,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=1000)
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--conns", type=int, default=8)
-    ap.add_argument("--backend", choices=("sqlite", "pg"), default="sqlite")
+    ap.add_argument("--backend", choices=("sqlite", "pg", "redis"), default="sqlite")
     ap.add_argument(
         "--turns",
         action="store_true",
@@ -195,7 +195,11 @@ def main() -> None:
         data.mkdir(parents=True)
         models = data / "models.yaml"
         models.write_text(cfg.models_yaml(MOCK_PORT))
-        if a.backend == "pg":
+        if a.backend == "redis":
+            subprocess.run(
+                ["redis-cli", "-u", cfg.redis_url, "FLUSHDB"], check=True, capture_output=True
+            )
+        if a.backend in ("pg", "redis"):
             cfg.pg_database = "parley_instructions"
             for sql in (
                 f'DROP DATABASE IF EXISTS "{cfg.pg_database}" WITH (FORCE)',

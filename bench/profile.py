@@ -62,7 +62,7 @@ def main() -> None:
     ap.add_argument("--conns", type=int, default=64)
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
-    ap.add_argument("--backend", choices=("sqlite", "pg"), default="sqlite")
+    ap.add_argument("--backend", choices=("sqlite", "pg", "redis"), default="sqlite")
     ap.add_argument("--parley-exe", type=Path, default=ParleyConfig.exe)
     ap.add_argument(
         "--py-spy", default=shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
@@ -99,10 +99,14 @@ def main() -> None:
         data.mkdir()
         models = data / "models.yaml"
         models.write_text(cfg.models_yaml(MOCK_PORT))
-        if a.backend == "pg":
+        if a.backend in ("pg", "redis"):
             cfg.pg_database = "parley_profile"
         env = cfg.env(a.backend, data, models)
-        if a.backend == "pg":
+        if a.backend == "redis":
+            subprocess.run(
+                ["redis-cli", "-u", cfg.redis_url, "FLUSHDB"], check=True, capture_output=True
+            )
+        if a.backend in ("pg", "redis"):
             for sql in (
                 f'DROP DATABASE IF EXISTS "{cfg.pg_database}" WITH (FORCE)',
                 f'CREATE DATABASE "{cfg.pg_database}"',
