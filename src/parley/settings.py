@@ -84,6 +84,13 @@ class Settings(BaseSettings):
         description="Share of each limit a replica enforces alone while Redis is down "
         "(default 1/replicas).",
     )
+    limits_settle_delay_seconds: float = Field(
+        default=0.1,
+        ge=0,
+        description="With Redis: how long a replica may hold a finished request's limit "
+        "counter corrections before sending them (they ride on its next admission first); "
+        "0 sends each on its own.",
+    )
     usage_flush_seconds: float = 1.0
     usage_retention_days: int | None = None
 

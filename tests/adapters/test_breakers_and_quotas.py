@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
+import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from parley.adapters.memory.quota import MemoryQuotaStore
 from parley.adapters.redis.breaker import RedisCircuitBreaker
@@ -123,6 +125,96 @@ async def test_redis_quota_store(redis_url: str) -> None:
     client = Redis.from_url(redis_url)
     try:
         await check_quota_store(RedisQuotaStore(client))
+    finally:
+        await client.aclose()
+
+
+async def test_redis_corrections_travel_with_the_next_reservation(redis_url: str) -> None:
+    client = Redis.from_url(redis_url)
+    prefix = f"quota-test:{uuid4().hex}:"
+    one = RedisQuotaStore(client, prefix, settle_delay_seconds=60)
+    other = RedisQuotaStore(client, prefix, settle_delay_seconds=60)  # another replica
+    try:
+        assert (await one.reserve([Claim("t", 60, 100, 60)])).used == (60,)
+        await one.settle(Settlement(adjustments=(("t", -50, 60),)))
+        await one.settle(Settlement(adjustments=(("t", -5, 60),)))
+        assert one.pending == 1  # summed by counter, not sent on their own
+        assert await client.get(prefix + "t") == b"60"
+        assert (await other.reserve([Claim("t", 1, 100, 60)])).used == (61,)
+        # This replica's next reservation applies them first, in the same step: it sees
+        # 60 + 1 - 55 = 6, and the claim that would not fit without them fits.
+        assert (await one.reserve([Claim("t", 90, 100, 60)])) == Reservation(None, (96,))
+        assert one.pending == 0
+        assert await client.get(prefix + "t") == b"96"
+    finally:
+        await client.aclose()
+
+
+async def test_redis_corrections_are_applied_within_the_delay_without_a_reservation(
+    redis_url: str,
+) -> None:
+    client = Redis.from_url(redis_url)
+    prefix = f"quota-test:{uuid4().hex}:"
+    store = RedisQuotaStore(client, prefix, settle_delay_seconds=0.05)
+    try:
+        await store.reserve([Claim("t", 60, 100, 60)])
+        await store.settle(Settlement(adjustments=(("t", -50, 60),)))
+        assert await client.get(prefix + "t") == b"60"
+        await asyncio.sleep(0.3)
+        assert await client.get(prefix + "t") == b"10"
+        assert store.pending == 0
+        # `flush` (at shutdown) applies them at once.
+        slow = RedisQuotaStore(client, prefix, settle_delay_seconds=60)
+        await slow.settle(Settlement(adjustments=(("t", 7, 60),)))
+        await slow.flush()
+        assert await client.get(prefix + "t") == b"17"
+        assert slow.pending == 0
+    finally:
+        await client.aclose()
+
+
+async def test_redis_slot_releases_are_not_deferred(redis_url: str) -> None:
+    client = Redis.from_url(redis_url)
+    prefix = f"quota-test:{uuid4().hex}:"
+    one = RedisQuotaStore(client, prefix, settle_delay_seconds=60)
+    other = RedisQuotaStore(client, prefix, settle_delay_seconds=60)
+    try:
+        await one.reserve([Claim("tokens", 60, 100, 60), Claim("s", 1, 1, 60, slot_id="a")])
+        await one.settle(Settlement(adjustments=(("tokens", -1, 60),)))
+        await one.settle(Settlement(adjustments=(("tokens", -50, 60),), slots=(("s", "a"),)))
+        # Another replica can take the slot at once; the waiting corrections went too.
+        assert (await other.reserve([Claim("s", 1, 1, 60, slot_id="b")])).refused is None
+        assert await client.get(prefix + "tokens") == b"9"
+        assert one.pending == 0
+    finally:
+        await client.aclose()
+
+
+async def test_redis_corrections_go_at_once_with_no_delay(redis_url: str) -> None:
+    client = Redis.from_url(redis_url)
+    prefix = f"quota-test:{uuid4().hex}:"
+    store = RedisQuotaStore(client, prefix, settle_delay_seconds=0)
+    try:
+        await store.reserve([Claim("t", 60, 100, 60)])
+        await store.settle(Settlement(adjustments=(("t", -50, 60),)))
+        assert await client.get(prefix + "t") == b"10"
+        assert store.pending == 0
+    finally:
+        await client.aclose()
+
+
+async def test_redis_corrections_wait_while_redis_cannot_be_reached() -> None:
+    client = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    store = RedisQuotaStore(client, settle_delay_seconds=60)
+    try:
+        await store.settle(Settlement(adjustments=(("t", -50, 60),)))
+        with pytest.raises(RedisConnectionError):
+            await store.reserve([Claim("t", 1, 100, 60)])
+        with pytest.raises(RedisConnectionError):
+            await store.settle(Settlement(adjustments=(("u", 1, 60),), slots=(("s", "a"),)))
+        with pytest.raises(RedisConnectionError):
+            await store.flush()
+        assert store.pending == 2  # kept for when it answers again, none lost
     finally:
         await client.aclose()
 

@@ -104,6 +104,7 @@ def build_container(
         incident_watch=incidents.watch,
         resolve_incidents=incident_resolver(infra, incidents),
         incident_webhook=incidents.webhook,
+        quota=infra.quota,
     )
 
 

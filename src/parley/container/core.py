@@ -17,6 +17,7 @@ from parley.application.incidents.automatic import ResolveRecoveredIncidents
 from parley.application.incidents.circuit_watch import IncidentCircuitWatch
 from parley.application.jobs.worker import JobWorker
 from parley.application.models.configured import ConfiguredModel, SyncConfiguredModels
+from parley.application.ports.limits import QuotaStore
 from parley.application.services import Services
 from parley.application.usage.recorder import BatchingUsageSink
 from parley.application.usage.reports import PruneUsage
@@ -48,6 +49,7 @@ class Container:
     worker: JobWorker
     incident_watch: IncidentCircuitWatch
     resolve_incidents: ResolveRecoveredIncidents
+    quota: QuotaStore | None = None
     incident_webhook: WebhookIncidentNotifier | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _worker_task: asyncio.Task[None] | None = None
@@ -137,6 +139,10 @@ class Container:
         except Exception:
             log.exception("usage_flush_at_shutdown_failed", pending=self.usage_sink.pending)
         await self.providers.aclose()
+        if self.quota is not None:
+            # Deferred limit corrections, before the connection they go over is closed.
+            with contextlib.suppress(Exception):
+                await self.quota.flush()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()

@@ -69,7 +69,12 @@ def shared_state(
         redis=redis,
         cache=FailoverCache(cache, outage, settings.shared_cache_local_seconds),
         counter=FailoverWindowCounter(RedisWindowCounter(redis), outage),
-        quota=FailoverQuotaStore(RedisQuotaStore(redis), local_quota, share, outage),
+        quota=FailoverQuotaStore(
+            RedisQuotaStore(redis, settle_delay_seconds=settings.limits_settle_delay_seconds),
+            local_quota,
+            share,
+            outage,
+        ),
         breaker=FailoverCircuitBreaker(
             RedisCircuitBreaker(redis, breakers, circuit_listener), local_breaker, outage
         ),

@@ -53,6 +53,9 @@ class MemoryQuotaStore:
                 if not slots:
                     del self._slots[key]
 
+    async def flush(self) -> None:
+        """Nothing is ever deferred here."""
+
     def _value(self, key: str, now: float) -> int:
         entry = self._counters.get(key)
         if entry is None:

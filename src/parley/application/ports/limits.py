@@ -50,7 +50,10 @@ class Settlement:
 class QuotaStore(Protocol):
     """Counters whose keys name their window (the caller puts the minute, day or month in
     the key), and concurrency slots. Each call is one atomic step (one round-trip in Redis):
-    a request is admitted with one `reserve` and settled with one `settle`."""
+    a request is admitted with one `reserve` and settled with one `settle`. A store may defer
+    a settlement's counter corrections (never its slot releases) to its next `reserve`, which
+    then applies them first in the same step, or for a fraction of a second; `flush` applies
+    whatever is deferred."""
 
     async def reserve(self, claims: Sequence[Claim]) -> Reservation:
         """Take every claim, or, if one does not fit, only the sticky ones before it."""
@@ -58,6 +61,10 @@ class QuotaStore(Protocol):
 
     async def settle(self, settlement: Settlement) -> None:
         """Apply the corrections (deltas may be negative) and release the slots."""
+        ...
+
+    async def flush(self) -> None:
+        """Apply every deferred correction now (at shutdown)."""
         ...
 
 
