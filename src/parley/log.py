@@ -31,10 +31,19 @@ SENSITIVE_KEYS = frozenset(
 )
 
 
+#: Names seen and found not sensitive (a log's names are few: its call sites' keywords).
+_PLAIN_KEYS: set[str] = {"event", "level", "timestamp", "request_id"}
+_PLAIN_KEYS_MAX = 4096
+
+
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    for key in list(event):
+    # Only names not already known to be plain are looked at (a set difference, in C): a
+    # sensitive name is never learnt as plain, so it is checked, and redacted, every time.
+    for key in event.keys() - _PLAIN_KEYS:
         if key.lower() in SENSITIVE_KEYS:
             event[key] = "[redacted]"
+        elif len(_PLAIN_KEYS) < _PLAIN_KEYS_MAX:
+            _PLAIN_KEYS.add(key)
     return event
 
 
