@@ -113,3 +113,22 @@ async def test_logs_and_rollups_commit_together(engine: AsyncEngine) -> None:
         ).scalar()
     assert logs == 2
     assert requests == 2  # ... and the roll-ups it came with are rolled back with it
+
+
+async def test_each_batch_adds_to_the_days_totals(engine: AsyncEngine) -> None:
+    store = SqlUsageStore(create_session_factory(engine))
+    for _ in range(3):  # two roll-up rows a batch; the second and third add to them
+        await store.add_many(records())
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                text(
+                    "SELECT day, model, requests, prompt_tokens, completion_tokens, cost_micros"
+                    " FROM usage_daily ORDER BY model"
+                )
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("2026-11-26", "m", 3, 0, 0, 0),
+        ("2026-11-26", "served", 3, 36, 27, 372),  # 3 x 0.0001235 -> 124 micros each
+    ]

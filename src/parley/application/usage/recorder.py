@@ -47,21 +47,30 @@ class BatchingUsageSink:
         return len(self._buffer)
 
     async def flush(self) -> int:
-        """Store everything buffered now. On a storage error the batch goes back to the
-        buffer (to be tried again) and the error is raised."""
+        """Store everything buffered, including what arrives meanwhile (at shutdown). On a
+        storage error the batch goes back to the buffer (to be tried again) and the error
+        is raised."""
+        stored = 0
+        while self._buffer:
+            stored += await self._store_buffered()
+        return stored
+
+    async def _store_buffered(self) -> int:
+        """Store what is buffered now, in batches; what arrives meanwhile waits for the next
+        flush. (Draining until empty under steady traffic meant one small transaction after
+        another — ~36 a second at 1,500 requests/s instead of one or two: bench/NOTES.md.)"""
         stored = 0
         async with self._lock:
-            while self._buffer:
-                batch, self._buffer = (
-                    self._buffer[: self._batch_size],
-                    self._buffer[self._batch_size :],
-                )
-                try:
+            pending, self._buffer = self._buffer, []
+            try:
+                while pending:
+                    batch = pending[: self._batch_size]
                     await self._store.add_many(batch)
-                except BaseException:
-                    self._buffer[:0] = batch
-                    raise
-                stored += len(batch)
+                    del pending[: len(batch)]
+                    stored += len(batch)
+            except BaseException:
+                self._buffer[:0] = pending  # not stored: first in line for the next try
+                raise
         return stored
 
     async def run(self) -> None:
@@ -70,7 +79,7 @@ class BatchingUsageSink:
                 await asyncio.wait_for(self._wake.wait(), self._interval)
             self._wake.clear()
             try:
-                await self.flush()
+                await self._store_buffered()
             except asyncio.CancelledError:
                 raise
             except Exception:

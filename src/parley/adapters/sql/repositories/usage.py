@@ -50,22 +50,24 @@ class SqlUsageStore:
             totals[1] += record.prompt_tokens
             totals[2] += record.completion_tokens
             totals[3] += cost_micros
-        async with self._session_factory() as session:
-            dialect = session.bind.dialect.name if session.bind else "sqlite"
+        # In a fixed order, so that concurrent writers (replicas) lock the rows alike.
+        day_rows = [
+            {
+                "day": day,
+                "user_id": user_id,
+                "model": model,
+                "requests": count,
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "cost_micros": day_micros,
+            }
             for (day, user_id, model), (count, prompt, completion, day_micros) in sorted(
                 rollups.items(), key=lambda item: (item[0][0], str(item[0][1]), item[0][2])
-            ):
-                await session.execute(
-                    _upsert(dialect).values(
-                        day=day,
-                        user_id=user_id,
-                        model=model,
-                        requests=count,
-                        prompt_tokens=prompt,
-                        completion_tokens=completion,
-                        cost_micros=day_micros,
-                    )
-                )
+            )
+        ]
+        async with self._session_factory() as session:
+            dialect = session.bind.dialect.name if session.bind else "sqlite"
+            await session.execute(_upsert(dialect), day_rows)
             await _insert_logs(session, dialect, records, micros)
             await session.commit()
 
@@ -232,9 +234,12 @@ def _sqlite_values(record: UsageRecord, cost_micros: int) -> tuple[Any, ...]:
     )
 
 
+@functools.cache
 def _upsert(dialect: str) -> Insert:
     """INSERT … ON CONFLICT DO UPDATE adding to the day's totals (both dialects spell it
-    the same way; SQLAlchemy needs the dialect's own insert to say it)."""
+    the same way; SQLAlchemy needs the dialect's own insert to say it). Built once per
+    dialect, the values given as parameters: building it (its `excluded` columns, the
+    values) cost more than running it."""
     module: Any = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(usage_daily)
     excluded = statement.excluded
