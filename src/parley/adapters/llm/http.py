@@ -37,10 +37,18 @@ MAX_ANSWER_BYTES = 32 * 1024 * 1024
 class UpstreamCall:
     """One open upstream response plus the deadlines that bound reading it."""
 
-    def __init__(self, response: Response, timeouts: Timeouts, deadline: float):
+    def __init__(
+        self,
+        response: Response,
+        timeouts: Timeouts,
+        deadline: float,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
         self.response = response
         self._timeouts = timeouts
         self._deadline = deadline
+        # Kept, not asked for per read: on Python 3.11 asking is a getpid() system call.
+        self._loop = loop
         self._first_read = True
 
     async def read_chunk(self) -> bytes:
@@ -48,8 +56,7 @@ class UpstreamCall:
         total deadlines. Raises `ProviderTimeout` or `ProviderStreamBroken`."""
         limit = self._timeouts.first_token if self._first_read else self._timeouts.idle
         self._first_read = False
-        loop = asyncio.get_running_loop()
-        remaining = self._deadline - loop.time()
+        remaining = self._deadline - self._loop.time()
         if remaining > 0 and self.response.ready():
             # Nothing to wait for, so no timer to arm (most reads under load).
             try:
@@ -154,7 +161,7 @@ class PooledHttpClient:
             if response.status >= 300:
                 body_bytes = await _read_limited(response)
                 raise error_for_status(response.status, response.headers, body_bytes)
-            yield UpstreamCall(response, timeouts, deadline)
+            yield UpstreamCall(response, timeouts, deadline, loop)
         finally:
             # Read to the end: back to the pool. Half-read: closed, so the upstream stops.
             self._client.finish(target, conn, response)
