@@ -64,7 +64,8 @@ class FailoverCache:
     async def get(self, key: str) -> Any | None:
         if not self._outage.active:
             try:
-                await self._replay()
+                if self._unsent:  # (checked here too: every request reads the cache)
+                    await self._replay()
                 return await self._primary.get(key)
             except Exception as error:
                 self._outage.failed(error)
