@@ -123,9 +123,11 @@ async def test_memory_quota_store() -> None:
 
 async def test_redis_quota_store(redis_url: str) -> None:
     client = Redis.from_url(redis_url)
+    store = RedisQuotaStore(client)
     try:
-        await check_quota_store(RedisQuotaStore(client))
+        await check_quota_store(store)
     finally:
+        await store.aclose()
         await client.aclose()
 
 
@@ -147,6 +149,8 @@ async def test_redis_corrections_travel_with_the_next_reservation(redis_url: str
         assert one.pending == 0
         assert await client.get(prefix + "t") == b"96"
     finally:
+        await one.aclose()
+        await other.aclose()
         await client.aclose()
 
 
@@ -169,7 +173,9 @@ async def test_redis_corrections_are_applied_within_the_delay_without_a_reservat
         await slow.flush()
         assert await client.get(prefix + "t") == b"17"
         assert slow.pending == 0
+        await slow.aclose()
     finally:
+        await store.aclose()
         await client.aclose()
 
 
@@ -187,6 +193,8 @@ async def test_redis_slot_releases_are_not_deferred(redis_url: str) -> None:
         assert await client.get(prefix + "tokens") == b"9"
         assert one.pending == 0
     finally:
+        await one.aclose()
+        await other.aclose()
         await client.aclose()
 
 
@@ -200,6 +208,7 @@ async def test_redis_corrections_go_at_once_with_no_delay(redis_url: str) -> Non
         assert await client.get(prefix + "t") == b"10"
         assert store.pending == 0
     finally:
+        await store.aclose()
         await client.aclose()
 
 

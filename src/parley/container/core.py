@@ -142,7 +142,7 @@ class Container:
         if self.quota is not None:
             # Deferred limit corrections, before the connection they go over is closed.
             with contextlib.suppress(Exception):
-                await self.quota.flush()
+                await self.quota.aclose()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()

@@ -53,8 +53,8 @@ class MemoryQuotaStore:
                 if not slots:
                     del self._slots[key]
 
-    async def flush(self) -> None:
-        """Nothing is ever deferred here."""
+    async def aclose(self) -> None:
+        """Nothing is ever deferred here, nor held open."""
 
     def _value(self, key: str, now: float) -> int:
         entry = self._counters.get(key)

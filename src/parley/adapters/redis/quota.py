@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from redis.asyncio import Redis
 
 from parley.adapters.redis.failover import Outage
+from parley.adapters.redis.script_channel import ScriptChannel
 from parley.application.ports.limits import Claim, QuotaStore, Reservation, Settlement
 
 # KEYS: the counters to correct first (deferred settlements, see `RedisQuotaStore`), then
@@ -110,7 +111,7 @@ class RedisQuotaStore:
     ) -> None:
         self._client = client
         self._prefix = prefix
-        self._reserve = client.register_script(_RESERVE)
+        self._reserve = ScriptChannel(client, _RESERVE)  # once per request: see its module
         self._settle = client.register_script(_SETTLE)
         self._delay = settle_delay_seconds
         self._retry = retry_seconds
@@ -136,7 +137,7 @@ class RedisQuotaStore:
             args += [claim.amount, claim.limit, ttl_ms, claim.slot_id or "", int(claim.sticky)]
         keys += [self._prefix + claim.key for claim in claims]
         try:
-            refused, *used = await self._reserve(keys=keys, args=args)
+            refused, *used = await self._reserve(keys, args)
         except BaseException:
             self._defer(fixes)  # not applied: they wait for the next call
             raise
@@ -172,6 +173,13 @@ class RedisQuotaStore:
             with contextlib.suppress(Exception):
                 await asyncio.shield(running)
         await self._apply_waiting()
+
+    async def aclose(self) -> None:
+        """At shutdown: apply what waits, then close the admission script's connection."""
+        try:
+            await self.flush()
+        finally:
+            await self._reserve.aclose()
 
     async def _apply_waiting(self) -> None:
         if self._timer is not None:
@@ -262,12 +270,11 @@ class FailoverQuotaStore:
         local = [claim._replace(limit=self._local_limit(claim.limit)) for claim in claims]
         return await self._fallback.reserve(local)
 
-    async def flush(self) -> None:
-        if not self.degraded:
-            try:
-                await self._primary.flush()
-            except Exception as error:
-                self._failed(error)
+    async def aclose(self) -> None:
+        try:
+            await self._primary.aclose()
+        except Exception as error:
+            self._failed(error)
 
     async def settle(self, settlement: Settlement) -> None:
         if not self.degraded:

@@ -52,7 +52,7 @@ class QuotaStore(Protocol):
     the key), and concurrency slots. Each call is one atomic step (one round-trip in Redis):
     a request is admitted with one `reserve` and settled with one `settle`. A store may defer
     a settlement's counter corrections (never its slot releases) to its next `reserve`, which
-    then applies them first in the same step, or for a fraction of a second; `flush` applies
+    then applies them first in the same step, or for a fraction of a second; `aclose` applies
     whatever is deferred."""
 
     async def reserve(self, claims: Sequence[Claim]) -> Reservation:
@@ -63,8 +63,8 @@ class QuotaStore(Protocol):
         """Apply the corrections (deltas may be negative) and release the slots."""
         ...
 
-    async def flush(self) -> None:
-        """Apply every deferred correction now (at shutdown)."""
+    async def aclose(self) -> None:
+        """At shutdown: apply every deferred correction, release connections."""
         ...
 
 
