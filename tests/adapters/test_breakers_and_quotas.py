@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
@@ -131,85 +132,87 @@ async def test_redis_quota_store(redis_url: str) -> None:
         await client.aclose()
 
 
-async def test_redis_corrections_travel_with_the_next_reservation(redis_url: str) -> None:
+class Replicas:
+    """Redis quota stores sharing one Redis and one key prefix, as replicas do; `client`
+    reads the counters as they are in Redis."""
+
+    def __init__(self, client: Redis) -> None:
+        self.client = client
+        self.prefix = f"quota-test:{uuid4().hex}:"
+        self.stores: list[RedisQuotaStore] = []
+
+    def store(self, settle_delay_seconds: float = 60) -> RedisQuotaStore:
+        store = RedisQuotaStore(self.client, self.prefix, settle_delay_seconds=settle_delay_seconds)
+        self.stores.append(store)
+        return store
+
+    async def counter(self, key: str) -> bytes | None:
+        value: bytes | None = await self.client.get(self.prefix + key)
+        return value
+
+
+@pytest.fixture
+async def replicas(redis_url: str) -> AsyncIterator[Replicas]:
     client = Redis.from_url(redis_url)
-    prefix = f"quota-test:{uuid4().hex}:"
-    one = RedisQuotaStore(client, prefix, settle_delay_seconds=60)
-    other = RedisQuotaStore(client, prefix, settle_delay_seconds=60)  # another replica
+    shared = Replicas(client)
     try:
-        assert (await one.reserve([Claim("t", 60, 100, 60)])).used == (60,)
-        await one.settle(Settlement(adjustments=(("t", -50, 60),)))
-        await one.settle(Settlement(adjustments=(("t", -5, 60),)))
-        assert one.pending == 1  # summed by counter, not sent on their own
-        assert await client.get(prefix + "t") == b"60"
-        assert (await other.reserve([Claim("t", 1, 100, 60)])).used == (61,)
-        # This replica's next reservation applies them first, in the same step: it sees
-        # 60 + 1 - 55 = 6, and the claim that would not fit without them fits.
-        assert (await one.reserve([Claim("t", 90, 100, 60)])) == Reservation(None, (96,))
-        assert one.pending == 0
-        assert await client.get(prefix + "t") == b"96"
+        yield shared
     finally:
-        await one.aclose()
-        await other.aclose()
+        for store in shared.stores:
+            await store.aclose()
         await client.aclose()
+
+
+async def test_redis_corrections_travel_with_the_next_reservation(replicas: Replicas) -> None:
+    one, other = replicas.store(), replicas.store()
+    assert (await one.reserve([Claim("t", 60, 100, 60)])).used == (60,)
+    await one.settle(Settlement(adjustments=(("t", -50, 60),)))
+    await one.settle(Settlement(adjustments=(("t", -5, 60),)))
+    assert one.pending == 1  # summed by counter, not sent on their own
+    assert await replicas.counter("t") == b"60"
+    assert (await other.reserve([Claim("t", 1, 100, 60)])).used == (61,)
+    # This replica's next reservation applies them first, in the same step: it sees
+    # 60 + 1 - 55 = 6, and the claim that would not fit without them fits.
+    assert (await one.reserve([Claim("t", 90, 100, 60)])) == Reservation(None, (96,))
+    assert one.pending == 0
+    assert await replicas.counter("t") == b"96"
 
 
 async def test_redis_corrections_are_applied_within_the_delay_without_a_reservation(
-    redis_url: str,
+    replicas: Replicas,
 ) -> None:
-    client = Redis.from_url(redis_url)
-    prefix = f"quota-test:{uuid4().hex}:"
-    store = RedisQuotaStore(client, prefix, settle_delay_seconds=0.05)
-    try:
-        await store.reserve([Claim("t", 60, 100, 60)])
-        await store.settle(Settlement(adjustments=(("t", -50, 60),)))
-        assert await client.get(prefix + "t") == b"60"
-        await asyncio.sleep(0.3)
-        assert await client.get(prefix + "t") == b"10"
-        assert store.pending == 0
-        # `flush` (at shutdown) applies them at once.
-        slow = RedisQuotaStore(client, prefix, settle_delay_seconds=60)
-        await slow.settle(Settlement(adjustments=(("t", 7, 60),)))
-        await slow.flush()
-        assert await client.get(prefix + "t") == b"17"
-        assert slow.pending == 0
-        await slow.aclose()
-    finally:
-        await store.aclose()
-        await client.aclose()
+    store = replicas.store(settle_delay_seconds=0.05)
+    await store.reserve([Claim("t", 60, 100, 60)])
+    await store.settle(Settlement(adjustments=(("t", -50, 60),)))
+    assert await replicas.counter("t") == b"60"
+    await asyncio.sleep(0.3)
+    assert await replicas.counter("t") == b"10"
+    assert store.pending == 0
+    # `flush` (at shutdown) applies them at once.
+    slow = replicas.store()
+    await slow.settle(Settlement(adjustments=(("t", 7, 60),)))
+    await slow.flush()
+    assert await replicas.counter("t") == b"17"
+    assert slow.pending == 0
 
 
-async def test_redis_slot_releases_are_not_deferred(redis_url: str) -> None:
-    client = Redis.from_url(redis_url)
-    prefix = f"quota-test:{uuid4().hex}:"
-    one = RedisQuotaStore(client, prefix, settle_delay_seconds=60)
-    other = RedisQuotaStore(client, prefix, settle_delay_seconds=60)
-    try:
-        await one.reserve([Claim("tokens", 60, 100, 60), Claim("s", 1, 1, 60, slot_id="a")])
-        await one.settle(Settlement(adjustments=(("tokens", -1, 60),)))
-        await one.settle(Settlement(adjustments=(("tokens", -50, 60),), slots=(("s", "a"),)))
-        # Another replica can take the slot at once; the waiting corrections went too.
-        assert (await other.reserve([Claim("s", 1, 1, 60, slot_id="b")])).refused is None
-        assert await client.get(prefix + "tokens") == b"9"
-        assert one.pending == 0
-    finally:
-        await one.aclose()
-        await other.aclose()
-        await client.aclose()
+async def test_redis_slot_releases_are_not_deferred(replicas: Replicas) -> None:
+    one, other = replicas.store(), replicas.store()
+    await one.reserve([Claim("tokens", 60, 100, 60), Claim("s", 1, 1, 60, slot_id="a")])
+    await one.settle(Settlement(adjustments=(("tokens", -1, 60),)))
+    await one.settle(Settlement(adjustments=(("tokens", -50, 60),), slots=(("s", "a"),)))
+    # Another replica can take the slot at once; the waiting corrections went too.
+    assert (await other.reserve([Claim("s", 1, 1, 60, slot_id="b")])).refused is None
+    assert await replicas.counter("tokens") == b"9"
+    assert one.pending == 0
 
 
-async def test_redis_corrections_go_at_once_with_no_delay(redis_url: str) -> None:
-    client = Redis.from_url(redis_url)
-    prefix = f"quota-test:{uuid4().hex}:"
-    store = RedisQuotaStore(client, prefix, settle_delay_seconds=0)
-    try:
-        await store.reserve([Claim("t", 60, 100, 60)])
-        await store.settle(Settlement(adjustments=(("t", -50, 60),)))
-        assert await client.get(prefix + "t") == b"10"
-        assert store.pending == 0
-    finally:
-        await store.aclose()
-        await client.aclose()
+async def test_redis_corrections_go_at_once_with_no_delay(replicas: Replicas) -> None:
+    store = replicas.store(settle_delay_seconds=0)
+    await store.reserve([Claim("t", 60, 100, 60)])
+    await store.settle(Settlement(adjustments=(("t", -50, 60),)))
+    assert await replicas.counter("t") == b"10"
+    assert store.pending == 0
 
 
 async def test_redis_corrections_wait_while_redis_cannot_be_reached() -> None:

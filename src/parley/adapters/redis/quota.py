@@ -99,7 +99,8 @@ class RedisQuotaStore:
     (they travel with them); other replicas see them up to `settle_delay_seconds` late,
     which only moves a token counter by what a reservation over- or under-estimated. Slot
     releases are never deferred: another replica must be able to take a stream slot the
-    moment it is free. `flush()` applies what is waiting (at shutdown)."""
+    moment it is free. `flush()` applies what is waiting; `aclose()`, at shutdown, flushes
+    and closes the admission script's channel."""
 
     def __init__(
         self,
