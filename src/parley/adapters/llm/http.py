@@ -56,16 +56,10 @@ class UpstreamCall:
         total deadlines. Raises `ProviderTimeout` or `ProviderStreamBroken`."""
         limit = self._timeouts.first_token if self._first_read else self._timeouts.idle
         self._first_read = False
-        remaining = self._deadline - self._loop.time()
-        if remaining > 0 and self.response.ready():
-            # Nothing to wait for, so no timer to arm (most reads under load).
-            try:
-                return await self.response.read_some()
-            except UpstreamError:
-                raise ProviderStreamBroken("The model provider's connection broke off.") from None
+        # Nothing to wait for (most reads under load): no timer to arm.
+        deadline = None if self.response.ready() else min(self._loop.time() + limit, self._deadline)
         try:
-            async with asyncio.timeout(max(0.0, min(limit, remaining))):
-                return await self.response.read_some()
+            return await self.response.read_some(deadline)
         except TimeoutError:
             raise ProviderTimeout(
                 "The model provider stopped sending before it finished.", status=None
@@ -141,10 +135,13 @@ class PooledHttpClient:
         if target.basic_auth and not any(k.lower() == "authorization" for k in headers):
             request_headers["Authorization"] = target.basic_auth  # an explicit API key wins
         try:
-            async with asyncio.timeout(min(timeouts.first_token, timeouts.total)):
-                conn, response = await self._client.post(
-                    target, payload, request_headers, connect_timeout=timeouts.connect
-                )
+            conn, response = await self._client.post(
+                target,
+                payload,
+                request_headers,
+                connect_timeout=timeouts.connect,
+                deadline=loop.time() + min(timeouts.first_token, timeouts.total),
+            )
         except TimeoutError:
             raise ProviderTimeout("The model provider did not answer in time.") from None
         except ConnectFailed as error:
