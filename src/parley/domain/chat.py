@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from parley.domain.values import cheap_init
+
 ChatRole = Literal["system", "user", "assistant", "tool"]
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class ToolCall:
     """A call the model asked for. `arguments` is the JSON text exactly as the model wrote it."""
@@ -18,6 +21,7 @@ class ToolCall:
     arguments: str
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class ToolSpec:
     """A tool offered to the model: `parameters` is a JSON Schema object."""
@@ -27,6 +31,7 @@ class ToolSpec:
     parameters: Mapping[str, Any]
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class ImagePart:
     """An image for providers that accept images: raw bytes and their media type."""
@@ -35,6 +40,7 @@ class ImagePart:
     data: bytes
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
     role: ChatRole
@@ -45,6 +51,7 @@ class ChatMessage:
     images: tuple[ImagePart, ...] = ()
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class Usage:
     prompt_tokens: int
@@ -56,6 +63,7 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
     """One request to a provider. `model` is the provider's own model name (upstream_model).
@@ -78,11 +86,13 @@ class ChatRequest:
 # --- what a provider yields while streaming ---------------------------------------------------
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class TextDelta:
     text: str
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class ToolCallEvent:
     """A complete tool call (providers assemble streamed argument fragments before yielding)."""
@@ -90,11 +100,13 @@ class ToolCallEvent:
     call: ToolCall
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class UsageEvent:
     usage: Usage
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class FinishEvent:
     """The provider said the answer is complete: "stop", "length", "tool_calls", ..."""
@@ -105,6 +117,7 @@ class FinishEvent:
 StreamEvent = TextDelta | ToolCallEvent | UsageEvent | FinishEvent
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class ChatCompletion:
     """A whole (non-streamed) answer."""

@@ -19,10 +19,12 @@ from parley.domain.errors import FieldError, ParleyError, ValidationFailed
 from parley.domain.identity import Principal
 from parley.domain.models import ModelConfig
 from parley.domain.usage import UsageStatus
+from parley.domain.values import cheap_init
 
 ENDPOINT = "chat.completions"
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class CompletionInput:
     model: str
@@ -30,6 +32,7 @@ class CompletionInput:
     options: GenerationOptions
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class CompletionResult:
     model: ModelConfig

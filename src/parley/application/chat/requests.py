@@ -8,8 +8,10 @@ from typing import Any
 
 from parley.domain.chat import ChatMessage, ChatRequest, ToolSpec
 from parley.domain.models import ModelConfig
+from parley.domain.values import cheap_init
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class GenerationOptions:
     """Sampling options a caller may set; `extra` holds fields Parley passes through."""

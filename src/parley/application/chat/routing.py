@@ -30,6 +30,7 @@ from parley.domain.errors import (
 )
 from parley.domain.models import ModelConfig
 from parley.domain.users import Tier
+from parley.domain.values import cheap_init
 
 T = TypeVar("T")
 
@@ -49,6 +50,7 @@ class RetryPolicy:
         return ceiling * (0.5 + jitter / 2)
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class RoutedCompletion:
     model: ModelConfig

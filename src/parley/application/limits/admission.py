@@ -18,12 +18,14 @@ from parley.domain.ids import uuid7
 from parley.domain.limits import LimitPolicy
 from parley.domain.models import ModelConfig
 from parley.domain.users import Tier
+from parley.domain.values import cheap_init
 
 MINUTE, DAY = 60, 86_400
 MICROS = Decimal(1_000_000)
 UNLIMITED = LimitPolicy()
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class Subject:
     """Whose counters a policy is enforced on: the user, or one of their keys."""

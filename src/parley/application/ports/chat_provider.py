@@ -8,8 +8,10 @@ from typing import Protocol
 
 from parley.domain.chat import ChatCompletion, ChatRequest, StreamEvent
 from parley.domain.models import ModelConfig, Timeouts
+from parley.domain.values import cheap_init
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class ProviderEndpoint:
     """Where and how to reach one upstream: resolved from a model config (secret included)."""
