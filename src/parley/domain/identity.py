@@ -8,6 +8,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from parley.domain.users import Role, Tier, UserStatus
+from parley.domain.values import cheap_init
 
 
 @dataclass(slots=True)
@@ -55,6 +56,7 @@ class CredentialKind(StrEnum):
     API_KEY = "api_key"
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who a request acts as, resolved from an access token or an API key."""

@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from parley.domain.users import Tier
+from parley.domain.values import cheap_init
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class LimitPolicy:
     """None means unlimited. Token limits count prompt and completion tokens together."""
@@ -31,6 +33,7 @@ class LimitPolicy:
         return replace(self, **changes)
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class LimitOverride:
     """Only the fields named in `set_fields` override (a field set to None there means

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 from parley.domain.limits import LimitOverride
+from parley.domain.values import cheap_init
 
 
 class Claim(NamedTuple):
@@ -28,6 +29,7 @@ class Claim(NamedTuple):
     sticky: bool = False
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class Reservation:
     """`refused`: the index of the first claim that did not fit (nothing was taken but the
@@ -38,6 +40,7 @@ class Reservation:
     used: tuple[int, ...]
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class Settlement:
     """What a finished request gives back: counter corrections (key, delta, ttl) and the
