@@ -6,6 +6,7 @@ does not move.
     python bench/instructions.py --target parley --parley-env PYTHONPATH=/path/to/other/src
     python bench/instructions.py --target parley --ablate limits,log   # what they cost
     python bench/instructions.py --target parley --turns --requests 200   # conversation turns
+    python bench/instructions.py --target parley --stream   # streamed completions
 
 On a shared VM the same build's CPU time per request moves by ±30 % within an hour (and
 by 3x between machines of the same kind: bench/NOTES.md), so a small change cannot be
@@ -63,17 +64,20 @@ VALGRIND = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
 
 
 async def send_requests(
-    url: str, auth: str, total: int, conns: int, *, turns: bool = False
+    url: str, auth: str, total: int, conns: int, *, turns: bool = False, stream: bool = False
 ) -> None:
     """`total` requests over `conns` keep-alive connections; raises on any non-200. A
-    completion, or with `turns` a conversation turn (`POST /v2/chat/stream`, a new
-    conversation each time, as run.py's scenario 3)."""
+    completion (streamed with `stream`: the mock's 20 chunks at once), or with `turns` a
+    conversation turn (`POST /v2/chat/stream`, a new conversation each time, as run.py's
+    scenario 3)."""
     target = Url.parse(url)
     body: dict[str, object] = (
         {"message": PROMPT, "model": GATEWAY_MODELS["fast"]}
         if turns
         else {"model": GATEWAY_MODELS["fast"], "messages": [{"role": "user", "content": PROMPT}]}
     )
+    if stream and not turns:
+        body["stream"] = True
     request = build_request(target, body, auth)
     counts = [total // conns + (1 if i < total % conns else 0) for i in range(conns)]
 
@@ -135,15 +139,16 @@ def measure(name: str, cmd: list[str], env: dict[str, str] | None, a: argparse.N
             auth = target.auth
         turns = a.turns and name == "parley"
         url = f"{base}/v2/chat/stream" if turns else f"{base}/v1/chat/completions"
-        asyncio.run(send_requests(url, auth, a.warmup, a.conns, turns=turns))
+        stream = a.stream and name == "parley"
+        asyncio.run(send_requests(url, auth, a.warmup, a.conns, turns=turns, stream=stream))
         control(server.pid, "--zero")
         control(server.pid, "--instr=on")
-        asyncio.run(send_requests(url, auth, a.requests, a.conns, turns=turns))
+        asyncio.run(send_requests(url, auth, a.requests, a.conns, turns=turns, stream=stream))
         control(server.pid, "--instr=off")
         control(server.pid, "--dump")
         instructions = total_instructions(work, server.pid)
         label = f"{name} (without {a.ablate})" if a.ablate and name == "parley" else name
-        unit = "turn" if turns else "request"
+        unit = "turn" if turns else "streamed request" if stream else "request"
         print(
             f"{label}: {instructions / a.requests / 1e6:.3f} M instructions per {unit} "
             f"({a.requests} requests over {a.conns} connections)"
@@ -165,6 +170,11 @@ def main() -> None:
         "--turns",
         action="store_true",
         help="Parley: count POST /v2/chat/stream turns (scenario 3) instead of completions",
+    )
+    ap.add_argument(
+        "--stream",
+        action="store_true",
+        help="Parley: streamed completions (the mock's 20 chunks at once) instead",
     )
     ap.add_argument("--start-timeout", type=float, default=300.0)
     ap.add_argument(
