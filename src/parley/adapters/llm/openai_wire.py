@@ -95,13 +95,18 @@ def parse_completion(payload: Any) -> ChatCompletion:
         message = choice["message"]
     except (KeyError, IndexError, TypeError):
         raise ProviderStreamBroken("The model provider sent a malformed answer.") from None
-    calls = tuple(
-        ToolCall(
-            id=str(call.get("id") or f"call_{index}"),
-            name=str(call["function"]["name"]),
-            arguments=str(call["function"].get("arguments") or "{}"),
+    raw_calls = message.get("tool_calls")
+    calls = (
+        tuple(
+            ToolCall(
+                id=str(call.get("id") or f"call_{index}"),
+                name=str(call["function"]["name"]),
+                arguments=str(call["function"].get("arguments") or "{}"),
+            )
+            for index, call in enumerate(raw_calls)
         )
-        for index, call in enumerate(message.get("tool_calls") or ())
+        if raw_calls
+        else ()
     )
     return ChatCompletion(
         text=_text_of(message.get("content")),

@@ -102,13 +102,18 @@ class ChatCompletionIn(BaseModel):
         return data
 
     def passthrough(self) -> dict[str, Any]:
-        return {k: v for k, v in (self.model_extra or {}).items() if k not in _CONSUMED}
+        extra = self.model_extra
+        return {k: v for k, v in extra.items() if k not in _CONSUMED} if extra else {}
 
     def options(self) -> GenerationOptions:
         stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ())
-        tools = tuple(
-            ToolSpec(t.function.name, t.function.description, t.function.parameters)
-            for t in self.tools or ()
+        tools = (
+            tuple(
+                ToolSpec(t.function.name, t.function.description, t.function.parameters)
+                for t in self.tools
+            )
+            if self.tools
+            else ()
         )
         return GenerationOptions(
             max_tokens=self.max_completion_tokens or self.max_tokens,

@@ -42,22 +42,28 @@ def build_request(
     model: ModelConfig, messages: Sequence[ChatMessage], options: GenerationOptions
 ) -> ChatRequest:
     """The model config's `params` are defaults: what the caller sets wins."""
-    params = dict(model.params)
+    max_tokens, temperature, top_p = options.max_tokens, options.temperature, options.top_p
+    extra = options.extra
+    if model.params:  # most models have none: nothing to merge
+        params = dict(model.params)
+        if max_tokens is None:
+            max_tokens = params.get("max_tokens")
+        if temperature is None:
+            temperature = params.get("temperature")
+        if top_p is None:
+            top_p = params.get("top_p")
+        extra = {
+            **{k: v for k, v in params.items() if k not in {"max_tokens", "temperature", "top_p"}},
+            **extra,
+        }
     return ChatRequest(
         model=model.upstream_model,
         messages=tuple(messages),
         tools=options.tools,
         tool_choice=options.tool_choice,
-        max_tokens=options.max_tokens
-        if options.max_tokens is not None
-        else params.pop("max_tokens", None),
-        temperature=options.temperature
-        if options.temperature is not None
-        else params.pop("temperature", None),
-        top_p=options.top_p if options.top_p is not None else params.pop("top_p", None),
+        max_tokens=max_tokens,
+        temperature=temperature,
+        top_p=top_p,
         stop=options.stop,
-        extra={
-            **{k: v for k, v in params.items() if k not in {"max_tokens", "temperature", "top_p"}},
-            **options.extra,
-        },
+        extra=extra,
     )
