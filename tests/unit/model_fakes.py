@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 
@@ -136,3 +137,24 @@ def make_catalog(
         monotonic=monotonic or FakeMonotonic(),
         **options,
     )
+
+
+def model_config(name: str = "team-model", **fields: Any) -> ModelConfig:
+    """A working model config (OpenAI-compatible, free tier, priced at zero); `fields`
+    override any of it."""
+    now = datetime.now(UTC)
+    defaults: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "name": name,
+        "provider": "openai",
+        "upstream_model": name,
+        "context_window": 8192,
+        "input_price_per_mtok": Decimal(0),
+        "output_price_per_mtok": Decimal(0),
+        "tiers": [Tier.FREE],
+        "fallbacks": [],
+        "enabled": True,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return ModelConfig(**{**defaults, **fields})

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from parley.application.chat.requests import GenerationOptions, build_request
 from parley.domain.chat import ChatMessage
 from parley.domain.models import ModelConfig
-from parley.domain.users import Tier
+from tests.unit.model_fakes import model_config
 
 MESSAGES = [ChatMessage(role="user", content="hello")]
 
 
 def model(params: dict[str, Any]) -> ModelConfig:
-    now = datetime.now(UTC)
-    return ModelConfig(
-        id=uuid.uuid4(),
-        name="team-model",
-        provider="openai",
-        upstream_model="upstream-model",
-        context_window=8192,
-        input_price_per_mtok=Decimal(1),
-        output_price_per_mtok=Decimal(2),
-        tiers=[Tier.FREE],
-        fallbacks=[],
-        enabled=True,
-        created_at=now,
-        updated_at=now,
-        params=params,
-    )
+    return model_config(upstream_model="upstream-model", params=params)
 
 
 def test_without_params_the_request_is_what_the_caller_asked() -> None:

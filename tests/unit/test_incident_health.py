@@ -3,7 +3,6 @@ watch's dispatch of breaker transitions."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -17,8 +16,8 @@ from parley.application.ports.logger import SilentLogger
 from parley.application.ports.metrics import NoMetrics
 from parley.domain.circuit import Circuit
 from parley.domain.models import ModelConfig
-from parley.domain.users import Tier
 from tests.unit.fakes import T0
+from tests.unit.model_fakes import model_config
 
 
 class Monotonic:
@@ -30,20 +29,7 @@ class Monotonic:
 
 
 def model(name: str, enabled: bool = True) -> ModelConfig:
-    return ModelConfig(
-        id=uuid.uuid4(),
-        name=name,
-        provider="openai",
-        upstream_model=name,
-        context_window=8192,
-        input_price_per_mtok=Decimal(0),
-        output_price_per_mtok=Decimal(0),
-        tiers=[Tier.FREE],
-        fallbacks=[],
-        enabled=enabled,
-        created_at=T0,
-        updated_at=T0,
-    )
+    return model_config(name, enabled=enabled, created_at=T0, updated_at=T0)
 
 
 class Models:

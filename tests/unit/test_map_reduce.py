@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from parley.application.chat.routing import RoutedCompletion
@@ -12,24 +10,16 @@ from parley.application.summaries.map_reduce import MapReduceSummarizer, prompt_
 from parley.application.tokens import estimate_messages_tokens
 from parley.domain.chat import ChatCompletion, ChatRequest
 from parley.domain.models import ModelConfig
-from parley.domain.users import Tier
+from tests.unit.model_fakes import model_config
 
 
 def model(window: int) -> ModelConfig:
-    now = datetime.now(UTC)
-    return ModelConfig(
-        id=uuid.uuid4(),
-        name="tiny",
+    return model_config(
+        "tiny",
         provider="echo",
-        upstream_model="tiny",
         context_window=window,
         input_price_per_mtok=Decimal(1),
         output_price_per_mtok=Decimal(2),
-        tiers=[Tier.FREE],
-        fallbacks=[],
-        enabled=True,
-        created_at=now,
-        updated_at=now,
     )
 
 
