@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from parley.adapters.llm.http import PooledHttpClient, UpstreamCall
+from parley.adapters.llm.http import PooledHttpClient
 from parley.adapters.llm.sse import SseDecoder, SseProtocolError
 from parley.application.ports.chat_provider import ProviderEndpoint
 from parley.domain.chat import ChatCompletion, ChatRequest, StreamEvent
@@ -58,7 +58,29 @@ class HttpChatProvider:
             headers=self._headers(endpoint, stream=True),
             timeouts=endpoint.timeouts,
         ) as call:
-            async for event in fold_stream(call, self._stream_state()):
+            # The body's server-sent events folded into Parley's, in this generator (not one
+            # of its own: every event of every stream would pass through both).
+            state = self._stream_state()
+            decoder = SseDecoder()
+            while not state.done:
+                chunk = await call.read_chunk()
+                try:
+                    sse_events = decoder.feed(chunk) if chunk else decoder.close()
+                except SseProtocolError:
+                    raise ProviderStreamBroken(
+                        "The model provider sent a malformed stream."
+                    ) from None
+                for sse in sse_events:
+                    if state.done:
+                        break
+                    for event in state.on_data(sse.data):
+                        yield event
+                if not chunk:
+                    break
+            final = state.final_events()  # raises ProviderStreamBroken if cut short
+            if state.done:
+                await call.drain()  # finish reading before the last yield: back to the pool
+            for event in final:
                 yield event
 
     # --- the dialect ---------------------------------------------------------------------
@@ -77,25 +99,3 @@ class HttpChatProvider:
 
     def _stream_state(self) -> StreamState:
         raise NotImplementedError
-
-
-async def fold_stream(call: UpstreamCall, state: StreamState) -> AsyncIterator[StreamEvent]:
-    decoder = SseDecoder()
-    while not state.done:
-        chunk = await call.read_chunk()
-        try:
-            sse_events = decoder.feed(chunk) if chunk else decoder.close()
-        except SseProtocolError:
-            raise ProviderStreamBroken("The model provider sent a malformed stream.") from None
-        for sse in sse_events:
-            if state.done:
-                break
-            for event in state.on_data(sse.data):
-                yield event
-        if not chunk:
-            break
-    final = state.final_events()  # raises ProviderStreamBroken if the stream was cut short
-    if state.done:
-        await call.drain()  # finish reading before the last yield so the pool gets it back
-    for event in final:
-        yield event

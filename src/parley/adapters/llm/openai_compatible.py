@@ -98,9 +98,10 @@ class _StreamState:
                 self._absorb(position, fragment)
             if choice.get("finish_reason"):
                 self._finish_reason = str(choice["finish_reason"])
-        usage = parse_usage(payload.get("usage"))
-        if usage is not None:
-            self._usage = usage
+        if "usage" in payload:  # most chunks carry none
+            usage = parse_usage(payload["usage"])
+            if usage is not None:
+                self._usage = usage
         return events
 
     def final_events(self) -> list[StreamEvent]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from parley.domain.values import cheap_init
+
 #: A single SSE line longer than this is not a model stream; refuse to buffer it forever.
 MAX_LINE_BYTES = 16 * 1024 * 1024
 
@@ -18,6 +20,7 @@ class SseProtocolError(Exception):
     """The bytes are not an event stream (e.g. a runaway line)."""
 
 
+@cheap_init
 @dataclass(frozen=True, slots=True)
 class SseEvent:
     """One dispatched event: its `event` name ("message" when unnamed) and joined `data`."""
