@@ -130,6 +130,10 @@ class ChatCompletionIn(BaseModel):
 
 
 def _message(index: int, message: MessageIn) -> ChatMessage:
+    content = message.content
+    role = "system" if message.role == "developer" else message.role
+    if isinstance(content, str) and not message.tool_calls:  # most messages: plain text
+        return ChatMessage(role, content, (), message.tool_call_id, message.name)
     text_parts: list[str] = []
     images: list[ImagePart] = []
     if isinstance(message.content, str):
@@ -139,7 +143,6 @@ def _message(index: int, message: MessageIn) -> ChatMessage:
             text_parts.append(part.text)
         elif part.type == "image_url" and part.image_url:
             images.append(_image(index, str(part.image_url.get("url", ""))))
-    role = "system" if message.role == "developer" else message.role
     return ChatMessage(
         role=role,
         content="".join(text_parts),
